@@ -1,0 +1,105 @@
+// swift-tools-version: 6.1
+
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "switchyard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Switchyard", targets: ["Switchyard"]),
+        .library(name: "SwitchyardInMemory", targets: ["SwitchyardInMemory"]),
+        .library(name: "SwitchyardContract", targets: ["SwitchyardContract"]),
+        .library(name: "SwitchyardConfiguration", targets: ["SwitchyardConfiguration"]),
+        .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // The broker-agnostic core: messages, topics, producers, consumers, errors, capabilities.
+        .target(
+            name: "Switchyard",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The embedded in-memory backend, the default.
+        .target(
+            name: "SwitchyardInMemory",
+            dependencies: [
+                "Switchyard",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        // The public contract suite every backend runs unchanged.
+        .target(
+            name: "SwitchyardContract",
+            dependencies: ["Switchyard"],
+            swiftSettings: strict
+        ),
+        // Layered configuration (file, SWITCHYARD_* environment, flags) and backend selection.
+        .target(
+            name: "SwitchyardConfiguration",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardInMemory",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        // The `switchyard` commands as a library, so tests can drive them in-process.
+        .target(
+            name: "SwitchyardCommands",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardInMemory",
+                "SwitchyardConfiguration",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "SwitchyardCLI",
+            dependencies: ["SwitchyardCommands"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardTests",
+            dependencies: ["Switchyard"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardInMemoryTests",
+            dependencies: ["Switchyard", "SwitchyardInMemory", "SwitchyardContract"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardConfigurationTests",
+            dependencies: ["SwitchyardConfiguration"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardCommandsTests",
+            dependencies: ["SwitchyardCommands", "SwitchyardInMemory"],
+            swiftSettings: strict
+        ),
+    ]
+)

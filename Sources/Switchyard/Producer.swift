@@ -1,0 +1,178 @@
+import Logging
+import Metrics
+import Synchronization
+
+/// What a successful send returns.
+public struct SendReceipt: Sendable, Hashable {
+    /// The id the message was sent with.
+    public let messageID: String
+    /// The topic it was sent to.
+    public let topic: String
+    /// Where the broker put it, when the broker says.
+    public let position: DeliveryPosition
+}
+
+/// Sends messages to topics. Safe to share between tasks.
+///
+/// `send` returns only once the broker has taken durable responsibility for the message (DESIGN.md §1),
+/// so a message whose send returned is never lost. It stamps ``Message/publishedAt`` when it is unset,
+/// and refuses bad input before it reaches the broker: an invalid topic name, an empty id, a reserved
+/// header name, or a message over ``BackendLimits/maxMessageBytes``.
+///
+/// ``close()`` stops new sends and waits for those in flight, so a graceful shutdown loses nothing.
+public final class Producer: Sendable {
+    private struct State {
+        var closed = false
+        var inFlight = 0
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let driver: any ProducerDriver
+    private let limits: BackendLimits
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let sent: Counter
+    private let failed: Counter
+    private let sendDuration: Metrics.Timer
+
+    init(driver: any ProducerDriver, backend: some MessagingBackend, logger: Logger) {
+        self.driver = driver
+        self.limits = backend.limits
+        self.logger = logger
+        let dimensions = [("backend", backend.name)]
+        self.sent = Counter(label: "switchyard_messages_sent_total", dimensions: dimensions)
+        self.failed = Counter(label: "switchyard_send_failures_total", dimensions: dimensions)
+        self.sendDuration = Metrics.Timer(label: "switchyard_send_duration", dimensions: dimensions)
+    }
+
+    /// Sends one message and returns after the broker's durable acknowledgement.
+    ///
+    /// When the task is cancelled before the message reaches the broker, this throws
+    /// ``SwitchyardError/Code/cancelled`` and nothing is sent; once it has reached the broker, the send
+    /// runs to its outcome.
+    @discardableResult
+    public func send(_ message: Message, to topic: String) async throws(SwitchyardError) -> SendReceipt {
+        var message = message
+        try prepare(&message, for: topic)
+        try enter()
+        defer { leave() }
+        let started = ContinuousClock.now
+        do {
+            let position = try await driver.send(message, to: topic)
+            sendDuration.record(duration: ContinuousClock.now - started)
+            sent.increment()
+            return SendReceipt(messageID: message.id, topic: topic, position: position)
+        } catch {
+            failed.increment()
+            throw error
+        }
+    }
+
+    /// Sends several messages and returns once all are acknowledged, in the same order.
+    ///
+    /// If any is not acknowledged, this throws ``SwitchyardError/Code/partialBatch`` with
+    /// ``SwitchyardError/unacknowledgedMessageIDs``; the others were sent and may be resent safely,
+    /// since consumers deduplicate on the id.
+    @discardableResult
+    public func send(_ messages: [Message], to topic: String) async throws(SwitchyardError) -> [SendReceipt] {
+        var prepared = messages
+        for index in prepared.indices {
+            try prepare(&prepared[index], for: topic)
+        }
+        try enter()
+        defer { leave() }
+        do {
+            let positions = try await driver.send(prepared, to: topic)
+            sent.increment(by: Int64(prepared.count))
+            return zip(prepared, positions).map { SendReceipt(messageID: $0.id, topic: topic, position: $1) }
+        } catch {
+            failed.increment(by: Int64(error.unacknowledgedMessageIDs.count))
+            sent.increment(by: Int64(prepared.count - error.unacknowledgedMessageIDs.count))
+            throw error
+        }
+    }
+
+    /// Encodes `value` with the topic's codec and sends it.
+    @discardableResult
+    public func send<Value>(
+        _ value: Value,
+        key: String? = nil,
+        headers: [MessageHeader] = [],
+        to topic: Topic<Value>
+    ) async throws(SwitchyardError) -> SendReceipt {
+        try await send(try topic.encode(value, key: key, headers: headers), to: topic.name)
+    }
+
+    /// Returns when every send started before the call has its outcome.
+    public func flush() async throws(SwitchyardError) {
+        try await driver.flush()
+    }
+
+    /// Stops accepting sends, waits for the ones in flight, and releases the driver.
+    ///
+    /// Calling it again is harmless. Sends after it fail with ``SwitchyardError/Code/producerClosed``.
+    public func close() async throws(SwitchyardError) {
+        let alreadyClosed = state.withLock { state in
+            defer { state.closed = true }
+            return state.closed
+        }
+        if alreadyClosed { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let drained = state.withLock { state in
+                if state.inFlight == 0 { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if drained { continuation.resume() }
+        }
+        try await driver.close()
+        logger.debug("Producer closed")
+    }
+
+    private func prepare(_ message: inout Message, for topic: String) throws(SwitchyardError) {
+        try TopicName.validate(topic)
+        if message.id.isEmpty {
+            throw SwitchyardError(.invalidMessage, "The message id is empty. Leave it out to get a generated UUIDv7, or set a unique id.")
+        }
+        for header in message.headers where MessageHeader.reservedNames.contains(header.name) {
+            throw SwitchyardError(
+                .invalidMessage,
+                "The header name '\(header.name)' is reserved for the wire format. Set the Message field instead, or rename the header."
+            )
+        }
+        let size = message.encodedSize
+        if size > limits.maxMessageBytes {
+            throw SwitchyardError(
+                .messageTooLarge,
+                "Message \(message.id) is \(size) bytes; this backend accepts at most \(limits.maxMessageBytes). Send a smaller message or raise \(limits.maxMessageBytesKey)."
+            )
+        }
+        if message.publishedAt == nil {
+            message.publishedAt = WallClock.nowMicroseconds()
+        }
+    }
+
+    private func enter() throws(SwitchyardError) {
+        if Task.isCancelled {
+            throw SwitchyardError(.cancelled, "The send was cancelled before the message reached the broker; nothing was sent.")
+        }
+        let closed = state.withLock { state in
+            if state.closed { return true }
+            state.inFlight += 1
+            return false
+        }
+        if closed {
+            throw SwitchyardError(.producerClosed, "The producer is closed. Create a new producer to send more messages.")
+        }
+    }
+
+    private func leave() {
+        let waiters = state.withLock { state in
+            state.inFlight -= 1
+            guard state.closed, state.inFlight == 0 else { return [CheckedContinuation<Void, Never>]() }
+            defer { state.drainWaiters = [] }
+            return state.drainWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
