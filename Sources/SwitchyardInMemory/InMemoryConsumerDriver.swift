@@ -1,0 +1,72 @@
+import Switchyard
+import Synchronization
+
+/// One member of a group on one in-memory topic.
+final class InMemoryConsumerDriver: ConsumerDriver {
+    private let backend: InMemoryBackend
+    private let topic: TopicLog
+    private let member: MemberID
+    private let group: String
+    private let closed = Atomic<Bool>(false)
+
+    init(backend: InMemoryBackend, topic: TopicLog, member: MemberID, group: String) {
+        self.backend = backend
+        self.topic = topic
+        self.member = member
+        self.group = group
+    }
+
+    func receive(maxMessages: Int) async throws -> [ReceivedMessage] {
+        if closed.load(ordering: .acquiring) {
+            throw SwitchyardError(.consumerClosed, "The consumer is closed. Create a new consumer to receive more messages.")
+        }
+        while true {
+            try Task.checkCancellation()
+            var result = FetchResult.waiting
+            let waitID = backend.makeID()
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                    result = topic.fetch(
+                        member: member,
+                        group: group,
+                        maxMessages: maxMessages,
+                        isAvailable: { backend.isAvailable },
+                        waitID: waitID,
+                        waiter: waiter
+                    )
+                    if case .waiting = result { return }
+                    waiter.resume()
+                }
+            } onCancel: {
+                topic.cancelWait(waitID, group: group)?.resume()
+            }
+            switch result {
+            case .messages(let messages) where !messages.isEmpty:
+                return messages
+            case .left:
+                return []
+            case .messages, .waiting:
+                continue
+            }
+        }
+    }
+
+    func ack(_ token: DeliveryToken) async throws(SwitchyardError) {
+        try backend.checkAvailable()
+        try topic.settle(CollectionOfOne(token), as: .ack, member: member, group: group)
+    }
+
+    func requeue(_ token: DeliveryToken) async throws(SwitchyardError) {
+        try backend.checkAvailable()
+        try topic.settle(CollectionOfOne(token), as: .requeue, member: member, group: group)
+    }
+
+    func release(_ tokens: [DeliveryToken]) {
+        try? topic.settle(tokens.reversed(), as: .release, member: member, group: group)
+    }
+
+    func close() async throws(SwitchyardError) {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        topic.leave(member: member, group: group)
+    }
+}
