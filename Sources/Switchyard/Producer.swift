@@ -33,7 +33,6 @@ public final class Producer: Sendable {
     private let state = Mutex(State())
     private let sent: Counter
     private let failed: Counter
-    private let sendDuration: Metrics.Timer
 
     init(driver: any ProducerDriver, backend: some MessagingBackend, logger: Logger) {
         self.driver = driver
@@ -42,7 +41,6 @@ public final class Producer: Sendable {
         let dimensions = [("backend", backend.name)]
         self.sent = Counter(label: "switchyard_messages_sent_total", dimensions: dimensions)
         self.failed = Counter(label: "switchyard_send_failures_total", dimensions: dimensions)
-        self.sendDuration = Metrics.Timer(label: "switchyard_send_duration", dimensions: dimensions)
     }
 
     /// Sends one message and returns after the broker's durable acknowledgement.
@@ -56,10 +54,8 @@ public final class Producer: Sendable {
         try prepare(&message, for: topic)
         try enter()
         defer { leave() }
-        let started = ContinuousClock.now
         do {
             let position = try await driver.send(message, to: topic)
-            sendDuration.record(duration: ContinuousClock.now - started)
             sent.increment()
             return SendReceipt(messageID: message.id, topic: topic, position: position)
         } catch {

@@ -38,6 +38,36 @@ struct PartitionProgress {
         }
     }
 
+    /// Returns every delivery held by `member` to the redelivery queue.
+    mutating func reclaim(from member: MemberID) {
+        for index in window.indices {
+            if case .inFlight(member, let attempt) = window[index] {
+                window[index] = .pending(attempts: attempt)
+                redeliveries.append(committed + Int64(index))
+            }
+        }
+    }
+
+    /// Settles `offset` if `member` holds it, and says whether it did.
+    mutating func settle(_ offset: Int64, as settlement: TopicLog.Settlement, member: MemberID) -> Bool {
+        let index = Int(offset - committed)
+        guard index >= 0, index < window.count, case .inFlight(member, let attempt) = window[index] else {
+            return false
+        }
+        switch settlement {
+        case .ack:
+            window[index] = .acked
+            advanceCommitted()
+        case .requeue:
+            window[index] = .pending(attempts: attempt)
+            redeliveries.append(offset)
+        case .release:
+            window[index] = .pending(attempts: attempt - 1)
+            redeliveries.prepend(offset)
+        }
+        return true
+    }
+
     /// Forgets offsets that retention has dropped from the log.
     mutating func skip(below start: Int64) {
         guard committed < start else { return }
@@ -53,7 +83,10 @@ struct PartitionProgress {
 ///
 /// Partitions are shared out among members by position: partition `p` belongs to member
 /// `p % members.count` in joining order, which keeps per-key order within a partition.
-struct GroupState {
+///
+/// A reference type so that the hot paths mutate it in place; it is only ever touched under its
+/// ``TopicLog``'s lock.
+final class GroupState {
     let isPrivate: Bool
     var progress: [PartitionProgress]
     var members: [MemberID] = []
@@ -77,33 +110,26 @@ struct GroupState {
     }
 
     /// Puts the group at `positions`, forgetting deliveries in flight.
-    mutating func reposition(to positions: [Int64]) {
+    func reposition(to positions: [Int64]) {
         progress = positions.map(PartitionProgress.init(position:))
         for member in members { inFlight[member] = 0 }
     }
 
     /// Returns every delivery held by `member` to its partition's redelivery queue.
-    mutating func reclaim(from member: MemberID) {
+    func reclaim(from member: MemberID) {
         for partition in progress.indices {
-            var part = progress[partition]
-            for (index, slot) in part.window.enumerated() {
-                if case .inFlight(member, let attempt) = slot {
-                    part.window[index] = .pending(attempts: attempt)
-                    part.redeliveries.append(part.committed + Int64(index))
-                }
-            }
-            progress[partition] = part
+            progress[partition].reclaim(from: member)
         }
         inFlight[member] = 0
     }
 
     /// Takes the waiters of every member, to be resumed outside the lock.
-    mutating func takeAllWaiters() -> [CheckedContinuation<Void, Never>] {
+    func takeAllWaiters() -> [CheckedContinuation<Void, Never>] {
         defer { waiters.removeAll() }
         return waiters.values.map(\.continuation)
     }
 
-    mutating func takeWaiters(of member: MemberID) -> [CheckedContinuation<Void, Never>] {
+    func takeWaiters(of member: MemberID) -> [CheckedContinuation<Void, Never>] {
         let ids = waiters.filter { $0.value.member == member }.keys
         return ids.compactMap { waiters.removeValue(forKey: $0)?.continuation }
     }

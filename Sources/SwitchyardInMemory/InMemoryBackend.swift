@@ -116,8 +116,7 @@ public final class InMemoryBackend: MessagingBackend {
         try checkAvailable()
         let log = try existingOrAutoCreated(topic)
         let member = makeID()
-        let group = options.group ?? "\u{0}private-\(member)"
-        log.join(member: member, group: group, isPrivate: options.group == nil, start: options.startPosition, prefetch: options.prefetch)
+        let group = log.join(member: member, name: options.group, groupID: makeID(), start: options.startPosition, prefetch: options.prefetch)
         return InMemoryConsumerDriver(backend: self, topic: log, member: member, group: group)
     }
 

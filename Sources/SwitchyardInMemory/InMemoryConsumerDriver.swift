@@ -6,10 +6,10 @@ final class InMemoryConsumerDriver: ConsumerDriver {
     private let backend: InMemoryBackend
     private let topic: TopicLog
     private let member: MemberID
-    private let group: String
+    private let group: UInt64
     private let closed = Atomic<Bool>(false)
 
-    init(backend: InMemoryBackend, topic: TopicLog, member: MemberID, group: String) {
+    init(backend: InMemoryBackend, topic: TopicLog, member: MemberID, group: UInt64) {
         self.backend = backend
         self.topic = topic
         self.member = member

@@ -18,7 +18,8 @@ enum FetchResult {
 final class TopicLog: Sendable {
     private struct State {
         var partitions: [PartitionLog]
-        var groups: [String: GroupState] = [:]
+        var groups: [UInt64: GroupState] = [:]
+        var namedGroups: [String: UInt64] = [:]
         var waitingReceives = 0
         var nextPartition = 0
     }
@@ -79,11 +80,10 @@ final class TopicLog: Sendable {
 
     private static func takeWaiters(of partitions: Set<Int>, state: inout State) -> [CheckedContinuation<Void, Never>] {
         var woken: [CheckedContinuation<Void, Never>] = []
-        for key in state.groups.keys {
-            guard !state.groups[key]!.waiters.isEmpty else { continue }
+        for group in state.groups.values where !group.waiters.isEmpty {
             for partition in partitions {
-                if let owner = state.groups[key]!.owner(of: partition) {
-                    woken += state.groups[key]!.takeWaiters(of: owner)
+                if let owner = group.owner(of: partition) {
+                    woken += group.takeWaiters(of: owner)
                 }
             }
         }
@@ -93,10 +93,11 @@ final class TopicLog: Sendable {
 
     // MARK: Membership
 
-    /// Adds `member` to `group`, creating the group at `start` if it is new. A start position other than
+    /// Adds `member` to the group named `name` (a new private group when `name` is `nil`), creating the
+    /// group at `start` if it is new, and returns the group's id. A start position other than
     /// ``StartPosition/committed`` repositions an existing group that has no other member.
-    func join(member: MemberID, group: String, isPrivate: Bool, start: StartPosition, prefetch: Int) {
-        let woken = state.withLock { state in
+    func join(member: MemberID, name: String?, groupID newID: UInt64, start: StartPosition, prefetch: Int) -> UInt64 {
+        let (groupID, woken) = state.withLock { state in
             let positions = state.partitions.map { log -> Int64 in
                 switch start {
                 case .earliest: log.startOffset
@@ -104,32 +105,42 @@ final class TopicLog: Sendable {
                 case .timestamp(let microseconds): log.firstOffset(publishedAtOrAfter: microseconds)
                 }
             }
-            var groupState = state.groups[group] ?? GroupState(isPrivate: isPrivate, positions: positions)
-            if start != .committed && groupState.members.isEmpty {
-                groupState.reposition(to: positions)
+            let groupID = name.flatMap { state.namedGroups[$0] } ?? newID
+            let group: GroupState
+            if let existing = state.groups[groupID] {
+                group = existing
+                if start != .committed && group.members.isEmpty {
+                    group.reposition(to: positions)
+                }
+            } else {
+                group = GroupState(isPrivate: name == nil, positions: positions)
+                state.groups[groupID] = group
+                if let name { state.namedGroups[name] = groupID }
             }
-            groupState.members.append(member)
-            groupState.inFlight[member] = 0
-            groupState.prefetch[member] = prefetch
-            let woken = groupState.takeAllWaiters()
+            group.members.append(member)
+            group.inFlight[member] = 0
+            group.prefetch[member] = prefetch
+            let woken = group.takeAllWaiters()
             state.waitingReceives -= woken.count
-            state.groups[group] = groupState
-            return woken
+            return (groupID, woken)
         }
         for waiter in woken { waiter.resume() }
+        return groupID
     }
 
     /// Removes `member`; its unsettled deliveries go back to the group. A private group is deleted.
-    func leave(member: MemberID, group: String) {
+    func leave(member: MemberID, group groupID: UInt64) {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard var groupState = state.groups[group] else { return [] }
-            groupState.reclaim(from: member)
-            groupState.members.removeAll { $0 == member }
-            groupState.inFlight[member] = nil
-            groupState.prefetch[member] = nil
-            let woken = groupState.takeAllWaiters()
+            guard let group = state.groups[groupID] else { return [] }
+            group.reclaim(from: member)
+            group.members.removeAll { $0 == member }
+            group.inFlight[member] = nil
+            group.prefetch[member] = nil
+            let woken = group.takeAllWaiters()
             state.waitingReceives -= woken.count
-            state.groups[group] = groupState.isPrivate ? nil : groupState
+            if group.isPrivate {
+                state.groups[groupID] = nil
+            }
             return woken
         }
         for waiter in woken { waiter.resume() }
@@ -138,9 +149,9 @@ final class TopicLog: Sendable {
     /// Returns every delivery in flight to its group, as a broker restart does.
     func reclaimAll() {
         state.withLock { state in
-            for key in state.groups.keys {
-                for member in state.groups[key]!.members {
-                    state.groups[key]!.reclaim(from: member)
+            for group in state.groups.values {
+                for member in group.members {
+                    group.reclaim(from: member)
                 }
             }
         }
@@ -150,8 +161,8 @@ final class TopicLog: Sendable {
     func wakeAll() {
         let woken = state.withLock { state in
             var woken: [CheckedContinuation<Void, Never>] = []
-            for key in state.groups.keys {
-                woken += state.groups[key]!.takeAllWaiters()
+            for group in state.groups.values {
+                woken += group.takeAllWaiters()
             }
             state.waitingReceives -= woken.count
             return woken
@@ -167,39 +178,36 @@ final class TopicLog: Sendable {
     /// and the registration. `isCancelled` is read there too, for the same reason.
     func fetch(
         member: MemberID,
-        group: String,
+        group groupID: UInt64,
         maxMessages: Int,
         isAvailable: () -> Bool,
         waitID: UInt64,
         waiter: CheckedContinuation<Void, Never>
     ) -> FetchResult {
         state.withLock { state in
-            guard var groupState = state.groups[group], groupState.members.contains(member) else { return .left }
+            guard let group = state.groups[groupID], let inFlight = group.inFlight[member] else { return .left }
             var taken: [ReceivedMessage] = []
             if isAvailable() && !Task.isCancelled {
-                let capacity = groupState.prefetch[member]! - groupState.inFlight[member]!
-                let limit = min(maxMessages, capacity)
+                let limit = min(maxMessages, group.prefetch[member]! - inFlight)
                 if limit > 0 {
-                    for partition in groupState.partitions(of: member) where taken.count < limit {
+                    for partition in group.partitions(of: member) where taken.count < limit {
                         take(
                             from: partition,
                             log: state.partitions[partition],
-                            progress: &groupState.progress[partition],
+                            progress: &group.progress[partition],
                             member: member,
                             limit: limit,
                             into: &taken
                         )
                     }
-                    groupState.inFlight[member]! += taken.count
+                    group.inFlight[member] = inFlight + taken.count
                 }
             }
             if taken.isEmpty && !Task.isCancelled {
-                groupState.waiters[waitID] = (member, waiter)
+                group.waiters[waitID] = (member, waiter)
                 state.waitingReceives += 1
-                state.groups[group] = groupState
                 return .waiting
             }
-            state.groups[group] = groupState
             return .messages(taken)
         }
     }
@@ -239,9 +247,9 @@ final class TopicLog: Sendable {
     }
 
     /// Removes the waiter registered as `waitID`, if it is still registered, and returns it.
-    func cancelWait(_ waitID: UInt64, group: String) -> CheckedContinuation<Void, Never>? {
+    func cancelWait(_ waitID: UInt64, group groupID: UInt64) -> CheckedContinuation<Void, Never>? {
         state.withLock { state in
-            guard let waiter = state.groups[group]?.waiters.removeValue(forKey: waitID) else { return nil }
+            guard let waiter = state.groups[groupID]?.waiters.removeValue(forKey: waitID) else { return nil }
             state.waitingReceives -= 1
             return waiter.continuation
         }
@@ -261,44 +269,26 @@ final class TopicLog: Sendable {
 
     /// Settles the deliveries `tokens` held by `member`. Throws ``SwitchyardError/Code/alreadySettled`` when
     /// one is not held by it.
-    func settle(_ tokens: some Collection<DeliveryToken>, as settlement: Settlement, member: MemberID, group: String) throws(SwitchyardError) {
+    func settle(_ tokens: some Collection<DeliveryToken>, as settlement: Settlement, member: MemberID, group groupID: UInt64) throws(SwitchyardError) {
         let (woken, failure) = state.withLock { state -> ([CheckedContinuation<Void, Never>], SwitchyardError?) in
-            guard var groupState = state.groups[group] else {
+            guard let group = state.groups[groupID] else {
                 return ([], Self.notHeld(tokens.first))
             }
             var settled = 0
             var failure: SwitchyardError?
             for token in tokens {
-                let partition = Int(token.partition)
-                var progress = groupState.progress[partition]
-                let index = Int(token.sequence - progress.committed)
-                guard index >= 0, index < progress.window.count,
-                    case .inFlight(member, let attempt) = progress.window[index]
-                else {
+                if group.progress[Int(token.partition)].settle(token.sequence, as: settlement, member: member) {
+                    settled += 1
+                } else {
                     failure = Self.notHeld(token)
-                    continue
                 }
-                switch settlement {
-                case .ack:
-                    progress.window[index] = .acked
-                    progress.advanceCommitted()
-                case .requeue:
-                    progress.window[index] = .pending(attempts: attempt)
-                    progress.redeliveries.append(token.sequence)
-                case .release:
-                    progress.window[index] = .pending(attempts: attempt - 1)
-                    progress.redeliveries.prepend(token.sequence)
-                }
-                groupState.progress[partition] = progress
-                settled += 1
             }
-            groupState.inFlight[member]! -= settled
+            group.inFlight[member]? -= settled
             var woken: [CheckedContinuation<Void, Never>] = []
-            if settled > 0, !groupState.waiters.isEmpty {
-                woken = groupState.takeAllWaiters()
+            if settled > 0, !group.waiters.isEmpty {
+                woken = group.takeAllWaiters()
                 state.waitingReceives -= woken.count
             }
-            state.groups[group] = groupState
             return (woken, failure)
         }
         for waiter in woken { waiter.resume() }
