@@ -64,6 +64,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The crypto price pipeline: a simulated market feed, a candle aggregator and a price board.
+        .target(
+            name: "SwitchyardDemo",
+            dependencies: ["Switchyard"],
+            swiftSettings: strict
+        ),
         // The `switchyard` commands as a library, so tests can drive them in-process.
         .target(
             name: "SwitchyardCommands",
@@ -71,6 +77,7 @@ let package = Package(
                 "Switchyard",
                 "SwitchyardInMemory",
                 "SwitchyardConfiguration",
+                "SwitchyardDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -83,7 +90,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardTests",
-            dependencies: ["Switchyard"],
+            dependencies: [
+                "Switchyard",
+                "SwitchyardInMemory",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -94,6 +106,11 @@ let package = Package(
         .testTarget(
             name: "SwitchyardConfigurationTests",
             dependencies: ["SwitchyardConfiguration"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardDemoTests",
+            dependencies: ["SwitchyardDemo", "SwitchyardInMemory"],
             swiftSettings: strict
         ),
         .testTarget(

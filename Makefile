@@ -1,0 +1,41 @@
+# Switchyard's two entry points for a fresh Debian machine, run as root:
+#   make demo   the crypto price demo on the embedded in-memory backend
+#   make test   every test, after installing and starting what the tests need
+# Each target does its own set-up and is safe to run again.
+
+SWIFT_BIN ?= /opt/swift/usr/bin
+export PATH := $(SWIFT_BIN):$(PATH)
+
+# Debian packages: the C client libraries the backends link, a RabbitMQ broker, and interop peers.
+BUILD_PACKAGES := pkg-config librdkafka-dev librabbitmq-dev
+TEST_PACKAGES := $(BUILD_PACKAGES) rabbitmq-server kcat amqp-tools
+
+DEMO_SECONDS ?= 10
+
+.PHONY: demo test build setup-build setup-test rabbitmq bench sanitize-thread
+
+demo: setup-build
+	swift build -c release --product switchyard
+	.build/release/switchyard demo --seconds $(DEMO_SECONDS)
+
+test: setup-test rabbitmq
+	swift build --build-tests
+	swift test --skip-build
+
+build: setup-build
+	swift build
+
+bench: setup-build
+	Benchmarks/inmemory.sh
+
+sanitize-thread: setup-build
+	swift test --sanitize=thread
+
+setup-build:
+	@.ci/install-packages $(BUILD_PACKAGES)
+
+setup-test:
+	@.ci/install-packages $(TEST_PACKAGES)
+
+rabbitmq: setup-test
+	@.ci/start-rabbitmq
