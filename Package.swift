@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "Switchyard",
                 "SwitchyardInMemory",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -78,6 +79,7 @@ let package = Package(
                 "SwitchyardInMemory",
                 "SwitchyardConfiguration",
                 "SwitchyardDemo",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -100,12 +102,21 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardInMemoryTests",
-            dependencies: ["Switchyard", "SwitchyardInMemory", "SwitchyardContract"],
+            dependencies: [
+                "Switchyard",
+                "SwitchyardInMemory",
+                "SwitchyardContract",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SwitchyardConfigurationTests",
-            dependencies: ["SwitchyardConfiguration"],
+            dependencies: [
+                "SwitchyardConfiguration",
+                "SwitchyardInMemory",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,263 @@
+import Logging
+import Switchyard
+
+/// One configuration key: its name, the values it accepts, whether it holds a secret, and what it means.
+///
+/// ``all`` is the single list of known keys. Validation, environment variable names, defaults and
+/// `switchyard config show` are all derived from it, so a key added here is accepted everywhere.
+public struct SettingKey: Sendable {
+    /// How much of a value is secret.
+    public enum Secrecy: Sendable, Hashable {
+        /// The value can be shown.
+        case none
+        /// The whole value is hidden.
+        case whole
+        /// The value is a URL whose password, if any, is hidden.
+        case urlPassword
+    }
+
+    /// The dotted name, such as `inmemory.partitions`.
+    public let name: String
+    /// The accepted values, in words, such as `inmemory, kafka, rabbitmq, dual`.
+    public let allowed: String
+    /// Whether the value must be hidden in output and logs.
+    public let secrecy: Secrecy
+    /// What the key means.
+    public let summary: String
+    /// The error code for an invalid value.
+    let invalidValueCode: SwitchyardError.Code
+    /// The key's value in `settings`, as configuration text.
+    let read: @Sendable (SwitchyardSettings) -> String?
+    /// Parses configuration text into `settings`; throws when the text is not one of ``allowed``.
+    let write: @Sendable (inout SwitchyardSettings, String) throws(InvalidValue) -> Void
+
+    /// A value outside ``allowed``; the loader words the error, since it knows the source.
+    struct InvalidValue: Error {}
+
+    /// The value when no layer sets the key, as configuration text; `nil` when it has none.
+    public var defaultValue: String? { read(SwitchyardSettings()) }
+
+    /// The key's path components.
+    public var components: [String] {
+        name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// The environment variable that sets this key, such as `SWITCHYARD_KAFKA_BOOTSTRAP_SERVERS` for
+    /// `kafka.bootstrapServers`.
+    public var environmentVariable: String {
+        EnvironmentNaming.variable(for: components)
+    }
+
+    /// The value as it may be shown: secrets replaced by `<redacted>`, and only the password of a URL.
+    public func displayValue(_ value: String) -> String {
+        Redaction.redact(value, secrecy: secrecy)
+    }
+}
+
+extension SettingKey {
+    /// The prefix of the free-form Kafka client properties, passed to librdkafka unchanged.
+    public static let kafkaPropertiesPrefix = "kafka.properties."
+
+    /// The key that selects the backend.
+    public static let backend = choice(
+        "backend", \.backend, code: .unknownBackend,
+        summary: "The broker to run on."
+    )
+
+    /// Every key with a fixed name, in the order `config show` prints them.
+    public static let all: [SettingKey] = [
+        backend,
+        integer("inmemory.partitions", \.inmemory.partitions, in: 1...1024, summary: "Partitions of topics created on demand."),
+        integer(
+            "inmemory.retentionMessagesPerPartition", \.inmemory.retentionMessagesPerPartition, in: 1...1_000_000_000,
+            summary: "Messages kept per partition; older ones are dropped."
+        ),
+        integer("inmemory.maxMessageBytes", \.inmemory.maxMessageBytes, in: 1...(1 << 30), summary: "The largest message accepted, key and headers included."),
+        boolean("inmemory.autoCreateTopics", \.inmemory.autoCreateTopics, summary: "Sending to a missing topic creates it."),
+        list("kafka.bootstrapServers", \.kafka.bootstrapServers, summary: "Comma-separated host:port pairs of the Kafka cluster."),
+        url("rabbitmq.url", \.rabbitmq.url, schemes: ["amqp", "amqps"], summary: "The RabbitMQ broker, amqp://user:password@host:port/vhost."),
+        choice("rabbitmq.queueType", \.rabbitmq.queueType, summary: "The queue type of consumer-group queues."),
+        choice("dual.primary", \.dual.primary, summary: "The backend that must acknowledge every dual-written send."),
+        choice("dual.secondary", \.dual.secondary, summary: "The backend that receives a spooled, retried copy."),
+        choice("dual.readFrom", \.dual.readFrom, summary: "The side that consumers read from."),
+        text("dual.spool", \.dual.spool, summary: "The directory of the durable spool for unacknowledged copies."),
+        logLevel("log.level", \.log.level, summary: "The lowest level of log messages written to stderr."),
+    ]
+
+    /// The key named `name`: one of ``all`` or a `kafka.properties.` key; `nil` when it is unknown.
+    public static func named(_ name: String) -> SettingKey? {
+        if let key = all.first(where: { $0.name == name }) { return key }
+        if name.hasPrefix(kafkaPropertiesPrefix), name.count > kafkaPropertiesPrefix.count, !name.hasSuffix(".") {
+            return kafkaProperty(String(name.dropFirst(kafkaPropertiesPrefix.count)))
+        }
+        return nil
+    }
+
+    /// A free-form librdkafka property. Properties whose names suggest a credential are secret.
+    static func kafkaProperty(_ property: String) -> SettingKey {
+        SettingKey(
+            name: kafkaPropertiesPrefix + property,
+            allowed: "any text",
+            secrecy: Redaction.isSecretPropertyName(property) ? .whole : .none,
+            summary: "The librdkafka property '\(property)'.",
+            invalidValueCode: .invalidConfiguration,
+            read: { $0.kafka.properties[property] },
+            write: { settings, value in settings.kafka.properties[property] = value }
+        )
+    }
+
+    /// Every key that has a value in `settings`, with the value as configuration text and as it may be
+    /// shown.
+    public static func entries(of settings: SwitchyardSettings) -> [(key: String, value: String, displayValue: String)] {
+        let properties = settings.kafka.properties.keys.sorted().map { kafkaProperty($0) }
+        return (all + properties).compactMap { key in
+            key.read(settings).map { (key.name, $0, key.displayValue($0)) }
+        }
+    }
+}
+
+extension SettingKey {
+    private static func integer(
+        _ name: String,
+        _ path: any WritableKeyPath<SwitchyardSettings, Int> & Sendable,
+        in range: ClosedRange<Int>,
+        summary: String
+    ) -> SettingKey {
+        SettingKey(
+            name: name,
+            allowed: "an integer from \(range.lowerBound) to \(range.upperBound)",
+            secrecy: .none,
+            summary: summary,
+            invalidValueCode: .invalidConfiguration,
+            read: { String($0[keyPath: path]) },
+            write: { settings, text throws(InvalidValue) in
+                let digits = text.trimmed.filter { $0 != "_" }
+                guard let value = Int(digits), range.contains(value) else { throw InvalidValue() }
+                settings[keyPath: path] = value
+            }
+        )
+    }
+
+    private static func boolean(
+        _ name: String,
+        _ path: any WritableKeyPath<SwitchyardSettings, Bool> & Sendable,
+        summary: String
+    ) -> SettingKey {
+        SettingKey(
+            name: name,
+            allowed: "true, false",
+            secrecy: .none,
+            summary: summary,
+            invalidValueCode: .invalidConfiguration,
+            read: { String($0[keyPath: path]) },
+            write: { settings, text throws(InvalidValue) in
+                switch text.trimmed.lowercased() {
+                case "true", "yes", "1": settings[keyPath: path] = true
+                case "false", "no", "0": settings[keyPath: path] = false
+                default: throw InvalidValue()
+                }
+            }
+        )
+    }
+
+    private static func choice<Value: RawRepresentable & CaseIterable & Sendable>(
+        _ name: String,
+        _ path: any WritableKeyPath<SwitchyardSettings, Value> & Sendable,
+        code: SwitchyardError.Code = .invalidConfiguration,
+        summary: String
+    ) -> SettingKey where Value.RawValue == String {
+        SettingKey(
+            name: name,
+            allowed: Value.allCases.map(\.rawValue).joined(separator: ", "),
+            secrecy: .none,
+            summary: summary,
+            invalidValueCode: code,
+            read: { $0[keyPath: path].rawValue },
+            write: { settings, text throws(InvalidValue) in
+                guard let value = Value(rawValue: text.trimmed.lowercased()) else { throw InvalidValue() }
+                settings[keyPath: path] = value
+            }
+        )
+    }
+
+    private static func logLevel(
+        _ name: String,
+        _ path: any WritableKeyPath<SwitchyardSettings, Logger.Level> & Sendable,
+        summary: String
+    ) -> SettingKey {
+        SettingKey(
+            name: name,
+            allowed: Logger.Level.allCases.map(\.rawValue).joined(separator: ", "),
+            secrecy: .none,
+            summary: summary,
+            invalidValueCode: .invalidConfiguration,
+            read: { $0[keyPath: path].rawValue },
+            write: { settings, text throws(InvalidValue) in
+                guard let level = Logger.Level(rawValue: text.trimmed.lowercased()) else { throw InvalidValue() }
+                settings[keyPath: path] = level
+            }
+        )
+    }
+
+    private static func list(
+        _ name: String,
+        _ path: any WritableKeyPath<SwitchyardSettings, [String]> & Sendable,
+        summary: String
+    ) -> SettingKey {
+        SettingKey(
+            name: name,
+            allowed: "a comma-separated list of non-empty items",
+            secrecy: .none,
+            summary: summary,
+            invalidValueCode: .invalidConfiguration,
+            read: { $0[keyPath: path].joined(separator: ",") },
+            write: { settings, text throws(InvalidValue) in
+                let items = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmed }
+                guard !items.contains(where: \.isEmpty) else { throw InvalidValue() }
+                settings[keyPath: path] = items
+            }
+        )
+    }
+
+    private static func url(
+        _ name: String,
+        _ path: any WritableKeyPath<SwitchyardSettings, String> & Sendable,
+        schemes: [String],
+        summary: String
+    ) -> SettingKey {
+        SettingKey(
+            name: name,
+            allowed: "a URL starting with " + schemes.map { "\($0)://" }.joined(separator: " or "),
+            secrecy: .urlPassword,
+            summary: summary,
+            invalidValueCode: .invalidConfiguration,
+            read: { $0[keyPath: path] },
+            write: { settings, text throws(InvalidValue) in
+                let value = text.trimmed
+                guard schemes.contains(where: { value.lowercased().hasPrefix("\($0)://") }),
+                    !value.contains(where: \.isWhitespace)
+                else { throw InvalidValue() }
+                settings[keyPath: path] = value
+            }
+        )
+    }
+
+    private static func text(
+        _ name: String,
+        _ path: any WritableKeyPath<SwitchyardSettings, String> & Sendable,
+        summary: String
+    ) -> SettingKey {
+        SettingKey(
+            name: name,
+            allowed: "non-empty text",
+            secrecy: .none,
+            summary: summary,
+            invalidValueCode: .invalidConfiguration,
+            read: { $0[keyPath: path] },
+            write: { settings, text throws(InvalidValue) in
+                guard !text.trimmed.isEmpty else { throw InvalidValue() }
+                settings[keyPath: path] = text
+            }
+        )
+    }
+}

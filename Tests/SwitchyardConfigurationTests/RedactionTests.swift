@@ -1,0 +1,57 @@
+import Switchyard
+import Testing
+
+@testable import SwitchyardConfiguration
+
+@Suite struct RedactionTests {
+    @Test func urlPasswordIsRedactedAndTheRestKept() {
+        #expect(Redaction.redactURLPassword("amqp://user:pass@host:5672/vhost") == "amqp://user:<redacted>@host:5672/vhost")
+        #expect(Redaction.redactURLPassword("amqps://u:p@ss@h/v") == "amqps://u:<redacted>@h/v")
+        #expect(Redaction.redactURLPassword("amqp://user@host/vhost") == "amqp://user@host/vhost")
+        #expect(Redaction.redactURLPassword("amqp://host:5672/a@b") == "amqp://host:5672/a@b")
+    }
+
+    @Test func propertiesNamedLikeCredentialsAreSecret() {
+        #expect(Redaction.isSecretPropertyName("sasl.password"))
+        #expect(Redaction.isSecretPropertyName("ssl.key.password"))
+        #expect(Redaction.isSecretPropertyName("sasl.oauthbearer.client.secret"))
+        #expect(Redaction.isSecretPropertyName("sasl.oauthbearer.token.endpoint.url"))
+        #expect(Redaction.isSecretPropertyName("sasl.jaas.config"))
+        #expect(!Redaction.isSecretPropertyName("sasl.mechanisms"))
+        #expect(!Redaction.isSecretPropertyName("client.id"))
+    }
+
+    @Test func configShowRenderingHidesEverySecretFromEveryLayer() throws {
+        let path = try temporaryFile("rabbitmq:\n  url: amqp://app:file-pass@rabbit:5672/prod\nkafka:\n  properties:\n    sasl.jaas.config: jaas-secret\n")
+        let resolved = try ConfigurationLoader.load(
+            file: path,
+            environment: ["SWITCHYARD_KAFKA_PROPERTIES_SASL_PASSWORD": "env-pass"],
+            flags: [
+                FlagOverride(key: "kafka.properties.sasl.oauthbearer.token", value: "flag-token", flag: "--set kafka.properties.sasl.oauthbearer.token"),
+                FlagOverride(key: "kafka.properties.sasl.mechanisms", value: "PLAIN", flag: "--set kafka.properties.sasl.mechanisms"),
+            ]
+        )
+        let shown = resolved.rendered()
+        for secret in ["file-pass", "jaas-secret", "env-pass", "flag-token"] {
+            #expect(!shown.contains(secret))
+            #expect(!resolved.settings.description.contains(secret))
+        }
+        let lines = shown.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        let byKey = Dictionary(uniqueKeysWithValues: lines.map { ($0[0], Array($0.dropFirst())) })
+        #expect(byKey["rabbitmq.url"] == ["amqp://app:<redacted>@rabbit:5672/prod", "file", path])
+        #expect(byKey["kafka.properties.sasl.jaas.config"] == ["<redacted>", "file", path])
+        #expect(byKey["kafka.properties.sasl.password"] == ["<redacted>", "env", "SWITCHYARD_KAFKA_PROPERTIES_SASL_PASSWORD"])
+        #expect(byKey["kafka.properties.sasl.oauthbearer.token"] == ["<redacted>", "flag", "--set", "kafka.properties.sasl.oauthbearer.token"])
+        #expect(byKey["kafka.properties.sasl.mechanisms"] == ["PLAIN", "flag", "--set", "kafka.properties.sasl.mechanisms"])
+        #expect(byKey["backend"] == ["inmemory", "default"])
+        #expect(resolved.settings.rabbitmq.url == "amqp://app:file-pass@rabbit:5672/prod")
+    }
+
+    @Test func anInvalidSecretValueIsRedactedInTheError() {
+        let error = configurationError { () throws(SwitchyardError) in
+            _ = try ConfigurationLoader.load(file: nil, environment: ["SWITCHYARD_RABBITMQ_URL": "http://app:hunter2@rabbit/"], flags: [])
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message == "invalid value 'http://app:<redacted>@rabbit/' for rabbitmq.url in SWITCHYARD_RABBITMQ_URL; allowed: a URL starting with amqp:// or amqps://")
+    }
+}
