@@ -1,0 +1,98 @@
+import Switchyard
+
+/// Cases 4, 5, 8 and 9: how consumer groups share, hand over and resume a topic's messages.
+extension ContractRun {
+    func everyGroupGetsEveryMessage() async throws -> ContractOutcome.Result {
+        let topic = try await makeTopic("groups", partitions: 2)
+        let first = try await makeConsumer(topic, ConsumerOptions(group: name("first"), startPosition: freshStart))
+        let second = try await makeConsumer(topic, ConsumerOptions(group: name("second"), startPosition: freshStart))
+        let producer = try await makeProducer()
+        let sent = messages(30, label: "fan-out", key: { "key-\($0 % 5)" })
+        try await sendAll(sent, to: topic, with: producer)
+
+        try await collect(sent.map(\.id), from: [first], "messages for the first group").requireExactlyOnce("messages in the first group")
+        try await collect(sent.map(\.id), from: [second], "messages for the second group").requireExactlyOnce("messages in the second group")
+        return .proved
+    }
+
+    func competingConsumers() async throws -> ContractOutcome.Result {
+        let topic = try await makeTopic("competing", partitions: 4)
+        let group = name("g")
+        let options = ConsumerOptions(group: group, startPosition: freshStart)
+        let first = try await makeConsumer(topic, options)
+        guard has(.competingConsumers) else {
+            try await expectError([.unsupported], "a second consumer in group \(group) on a backend without competingConsumers") {
+                _ = try await openConsumer(topic, options)
+            }
+            checked(.competingConsumers)
+            return .provedUnsupported
+        }
+        let second = try await makeConsumer(topic, options)
+        let producer = try await makeProducer()
+        let sent = messages(200, label: "shared work", key: { "key-\($0)" })
+        try await sendAll(sent, to: topic, with: producer)
+
+        let tally = try await collect(sent.map(\.id), from: [first, second], "messages shared by the group")
+        try tally.requireExactlyOnce("messages across the group's two consumers")
+        let counts = [0, 1].map { index in tally.arrivals.filter { $0.consumer == index }.count }
+        try require(
+            counts.allSatisfy { $0 > 0 },
+            "both consumers of the group to get a share of 200 messages",
+            seen: "shares of \(counts[0]) and \(counts[1])"
+        )
+        note("The consumers took \(counts[0]) and \(counts[1]) messages.")
+        checked(.competingConsumers)
+        return .proved
+    }
+
+    func unackedGoesToNextConsumer() async throws -> ContractOutcome.Result {
+        let topic = try await makeTopic("handover")
+        let group = name("g")
+        let first = try await makeConsumer(topic, ConsumerOptions(group: group, startPosition: freshStart))
+        let producer = try await makeProducer()
+        let sent = messages(5, label: "handover")
+        try await sendAll(sent, to: topic, with: producer)
+
+        let received = try await collect(sent.map(\.id), from: [first], "messages for the first consumer", settle: .keep)
+        try received.requireExactlyOnce("messages for the first consumer")
+        let inOrder = received.firstArrivals
+        let acked = Array(inOrder.prefix(2))
+        for delivery in acked {
+            try await step("acking \(delivery.message.id)") { try await delivery.ack() }
+        }
+        try await step("closing the first consumer with 3 deliveries unacked") { try await first.close() }
+
+        let next = try await makeConsumer(topic, ConsumerOptions(group: group, startPosition: .committed))
+        let unacked = inOrder.dropFirst(2).map(\.message.id)
+        let handedOver = try await collect(unacked, from: [next], "unacked messages for the next consumer")
+        try handedOver.requireExactlyOnce("unacked messages, and none of the acked \(ContractViolation.list(acked.map(\.message.id))),")
+        return .proved
+    }
+
+    func restartedConsumerResumes() async throws -> ContractOutcome.Result {
+        let topic = try await makeTopic("resume", partitions: 2)
+        let group = name("g")
+        let first = try await makeConsumer(topic, ConsumerOptions(group: group, startPosition: freshStart))
+        let producer = try await makeProducer()
+        let before = messages(20, label: "before restart", key: { "key-\($0 % 4)" })
+        try await sendAll(before, to: topic, with: producer)
+
+        let received = try await collect(before.map(\.id), from: [first], "messages before the restart", settle: .keep)
+        let acked = Array(received.firstArrivals.prefix(10))
+        for delivery in acked {
+            try await step("acking \(delivery.message.id)") { try await delivery.ack() }
+        }
+        try await step("closing the consumer that acked 10 of 20") { try await first.close() }
+
+        let after = messages(10, label: "while the group is away", key: { "key-\($0 % 4)" })
+        try await sendAll(after, to: topic, with: producer)
+
+        let restarted = try await anotherClient()
+        let resumed = try await makeConsumer(topic, ConsumerOptions(group: group, startPosition: .committed), on: restarted)
+        let ackedIDs = Set(acked.map(\.message.id))
+        let expected = (before + after).map(\.id).filter { !ackedIDs.contains($0) }
+        let tally = try await collect(expected, from: [resumed], "messages after the committed position")
+        try tally.requireExactlyOnce("messages after the committed position, and none of the 10 acked,")
+        return .proved
+    }
+}
