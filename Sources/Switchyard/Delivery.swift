@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Where a message sits in its backend: partition and offset on Kafka and in memory, delivery tag and
 /// redelivered flag on RabbitMQ. Opaque to the core, but printable.
 public struct DeliveryPosition: Sendable, Hashable, CustomStringConvertible {
@@ -75,6 +77,7 @@ public struct Delivery: Sendable {
 
     let token: DeliveryToken
     let consumer: ConsumerCore
+    let settlement = SettlementClaim()
 
     init(_ received: ReceivedMessage, consumer: ConsumerCore) {
         self.message = received.message
@@ -108,6 +111,23 @@ public struct Delivery: Sendable {
     /// Decodes the payload with a typed topic's codec.
     public func decode<Value>(_ topic: Topic<Value>) throws(SwitchyardError) -> Value {
         try topic.decode(message)
+    }
+}
+
+/// Makes sure one delivery is settled once, whichever copy of the ``Delivery`` value settles it.
+///
+/// A settlement claims it first and gives it back if the backend fails, so a failed ack can be retried.
+final class SettlementClaim: Sendable {
+    private let claimed = Atomic<Bool>(false)
+
+    func claim() throws(SwitchyardError) {
+        guard !claimed.exchange(true, ordering: .acquiringAndReleasing) else {
+            throw SwitchyardError(.alreadySettled, "This delivery was already acked, nacked or dead-lettered.")
+        }
+    }
+
+    func giveBack() {
+        claimed.store(false, ordering: .releasing)
     }
 }
 

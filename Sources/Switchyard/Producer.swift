@@ -82,8 +82,9 @@ public final class Producer: Sendable {
             sent.increment(by: Int64(prepared.count))
             return zip(prepared, positions).map { SendReceipt(messageID: $0.id, topic: topic, position: $1) }
         } catch {
-            failed.increment(by: Int64(error.unacknowledgedMessageIDs.count))
-            sent.increment(by: Int64(prepared.count - error.unacknowledgedMessageIDs.count))
+            let unacknowledged = error.code == .partialBatch ? error.unacknowledgedMessageIDs.count : prepared.count
+            failed.increment(by: Int64(unacknowledged))
+            sent.increment(by: Int64(prepared.count - unacknowledged))
             throw error
         }
     }
@@ -106,13 +107,13 @@ public final class Producer: Sendable {
 
     /// Stops accepting sends, waits for the ones in flight, and releases the driver.
     ///
-    /// Calling it again is harmless. Sends after it fail with ``SwitchyardError/Code/producerClosed``.
+    /// Every caller waits for the sends in flight; only the first releases the driver. Sends after it fail
+    /// with ``SwitchyardError/Code/producerClosed``.
     public func close() async throws(SwitchyardError) {
-        let alreadyClosed = state.withLock { state in
+        let first = state.withLock { state in
             defer { state.closed = true }
-            return state.closed
+            return !state.closed
         }
-        if alreadyClosed { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let drained = state.withLock { state in
                 if state.inFlight == 0 { return true }
@@ -121,6 +122,7 @@ public final class Producer: Sendable {
             }
             if drained { continuation.resume() }
         }
+        guard first else { return }
         try await driver.close()
         logger.debug("Producer closed")
     }

@@ -38,15 +38,23 @@ public final class SwitchyardClient: Service, Sendable {
 
     /// Creates a producer that this client drains on shutdown.
     public func makeProducer(options: ProducerOptions = ProducerOptions()) async throws(SwitchyardError) -> Producer {
+        try checkRunning(.producerClosed)
         let producer = try await backend.makeProducer(options: options, logger: logger)
-        try register { $0.producers.append(producer) }
+        if !register({ $0.producers.append(producer) }) {
+            try await producer.close()
+            try checkRunning(.producerClosed)
+        }
         return producer
     }
 
     /// Creates a consumer that this client closes on shutdown.
     public func makeConsumer(topic: String, options: ConsumerOptions = ConsumerOptions()) async throws(SwitchyardError) -> Consumer {
+        try checkRunning(.consumerClosed)
         let consumer = try await backend.makeConsumer(topic: topic, options: options, logger: logger)
-        try register { $0.consumers.append(consumer) }
+        if !register({ $0.consumers.append(consumer) }) {
+            try await consumer.close()
+            try checkRunning(.consumerClosed)
+        }
         return consumer
     }
 
@@ -77,14 +85,18 @@ public final class SwitchyardClient: Service, Sendable {
         if let firstError { throw firstError }
     }
 
-    private func register(_ add: (inout Members) -> Void) throws(SwitchyardError) {
-        let accepted = members.withLock { members in
+    /// Adds a member unless the client has shut down; says whether it did.
+    private func register(_ add: (inout Members) -> Void) -> Bool {
+        members.withLock { members in
             if members.shutDown { return false }
             add(&members)
             return true
         }
-        if !accepted {
-            throw SwitchyardError(.producerClosed, "The client has shut down. Create a new client.")
+    }
+
+    private func checkRunning(_ code: SwitchyardError.Code) throws(SwitchyardError) {
+        if members.withLock({ $0.shutDown }) {
+            throw SwitchyardError(code, "The client has shut down. Create a new client.")
         }
     }
 }

@@ -1,11 +1,11 @@
 /// The naming rules for topics and consumer groups, shared by every backend.
 ///
-/// A name is 1 to 200 characters from `A-Z a-z 0-9 . _ -`, and is not `.` or `..`. These are the
-/// names that Kafka topics, RabbitMQ exchanges and queues, and file names all accept, with room for the
-/// `.dlq` and `.<group>` suffixes that backends derive from them.
+/// A name is 1 to 249 characters from `A-Z a-z 0-9 . _ -`, and is not `.` or `..`: the names that Kafka
+/// topics, RabbitMQ exchanges and queues, and file names all accept. Names that backends derive, such as
+/// `<topic>.dlq`, must fit too, which ``Consumer`` creation checks.
 public enum TopicName {
-    /// The longest name accepted.
-    public static let maxLength = 200
+    /// The longest name accepted, Kafka's limit.
+    public static let maxLength = 249
 
     /// Throws ``SwitchyardError/Code/invalidTopicName`` when `name` breaks the rules.
     /// - Parameter kind: what the name is for ("topic" or "group"), used in the message.

@@ -185,23 +185,28 @@ final class TopicLog: Sendable {
         waiter: CheckedContinuation<Void, Never>
     ) -> FetchResult {
         state.withLock { state in
-            guard let group = state.groups[groupID], let inFlight = group.inFlight[member] else { return .left }
+            guard let group = state.groups[groupID], group.inFlight[member] != nil else { return .left }
+            let partitions = group.partitions(of: member)
+            for partition in partitions {
+                if let (holder, dropped) = group.progress[partition].skip(below: state.partitions[partition].startOffset) {
+                    group.inFlight[holder]? -= dropped
+                }
+            }
             var taken: [ReceivedMessage] = []
             if isAvailable() && !Task.isCancelled {
+                let inFlight = group.inFlight[member]!
                 let limit = min(maxMessages, group.prefetch[member]! - inFlight)
-                if limit > 0 {
-                    for partition in group.partitions(of: member) where taken.count < limit {
-                        take(
-                            from: partition,
-                            log: state.partitions[partition],
-                            progress: &group.progress[partition],
-                            member: member,
-                            limit: limit,
-                            into: &taken
-                        )
-                    }
-                    group.inFlight[member] = inFlight + taken.count
+                for partition in partitions where taken.count < limit && group.progress[partition].isAvailable(to: member) {
+                    group.progress[partition].take(
+                        for: member,
+                        partition: partition,
+                        log: state.partitions[partition],
+                        limit: limit,
+                        windowLimit: windowLimit,
+                        into: &taken
+                    )
                 }
+                group.inFlight[member] = inFlight + taken.count
             }
             if taken.isEmpty && !Task.isCancelled {
                 group.waiters[waitID] = (member, waiter)
@@ -210,40 +215,6 @@ final class TopicLog: Sendable {
             }
             return .messages(taken)
         }
-    }
-
-    private func take(
-        from partition: Int,
-        log: PartitionLog,
-        progress: inout PartitionProgress,
-        member: MemberID,
-        limit: Int,
-        into taken: inout [ReceivedMessage]
-    ) {
-        progress.skip(below: log.startOffset)
-        while taken.count < limit, let offset = progress.redeliveries.popFirst() {
-            let index = Int(offset - progress.committed)
-            guard index >= 0, index < progress.window.count, case .pending(let attempts) = progress.window[index],
-                let message = log.message(at: offset)
-            else { continue }
-            progress.window[index] = .inFlight(member: member, attempt: attempts + 1)
-            taken.append(received(message, partition: partition, offset: offset, attempt: attempts + 1))
-        }
-        while taken.count < limit, progress.cursor < log.endOffset, progress.window.count < windowLimit {
-            let offset = progress.cursor
-            progress.window.append(.inFlight(member: member, attempt: 1))
-            progress.cursor += 1
-            taken.append(received(log.message(at: offset)!, partition: partition, offset: offset, attempt: 1))
-        }
-    }
-
-    private func received(_ message: Message, partition: Int, offset: Int64, attempt: Int32) -> ReceivedMessage {
-        ReceivedMessage(
-            message: message,
-            position: DeliveryPosition(partition: Int32(partition), offset: offset),
-            deliveryAttempt: Int(attempt),
-            token: DeliveryToken(partition: Int32(partition), sequence: offset, epoch: 0)
-        )
     }
 
     /// Removes the waiter registered as `waitID`, if it is still registered, and returns it.
@@ -277,7 +248,7 @@ final class TopicLog: Sendable {
             var settled = 0
             var failure: SwitchyardError?
             for token in tokens {
-                if group.progress[Int(token.partition)].settle(token.sequence, as: settlement, member: member) {
+                if group.progress[Int(token.partition)].settle(token, as: settlement, member: member) {
                     settled += 1
                 } else {
                     failure = Self.notHeld(token)
