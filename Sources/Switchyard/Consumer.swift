@@ -38,7 +38,8 @@ public final class Consumer: AsyncSequence, Sendable {
         }
         let received = try await core.driver.receive(maxMessages: maxMessages)
         core.received.increment(by: Int64(received.count))
-        return received.map { Delivery($0, consumer: core) }
+        let claims = SettlementClaims(count: received.count)
+        return received.enumerated().map { Delivery($1, consumer: core, claims: claims, index: $0) }
     }
 
     /// Leaves the group. Unsettled deliveries go to the group's other consumers; a loop waiting on this
@@ -141,10 +142,14 @@ final class ConsumerCore: Sendable {
     }
 
     func ack(_ delivery: Delivery) async throws(SwitchyardError) {
-        try await settle(delivery) { () async throws(SwitchyardError) in
+        try claim(delivery)
+        do {
             try await driver.ack(delivery.token)
-            acked.increment()
+        } catch {
+            delivery.claims.giveBack(delivery.index)
+            throw error
         }
+        acked.increment()
     }
 
     func nack(_ delivery: Delivery, requeue: Bool, reason: String?) async throws(SwitchyardError) {
@@ -179,19 +184,24 @@ final class ConsumerCore: Sendable {
 
     /// Runs `operation` as the one settlement of `delivery`; if it fails, the delivery may be settled again.
     private func settle(_ delivery: Delivery, _ operation: () async throws(SwitchyardError) -> Void) async throws(SwitchyardError) {
+        try claim(delivery)
+        do {
+            try await operation()
+        } catch {
+            delivery.claims.giveBack(delivery.index)
+            throw error
+        }
+    }
+
+    /// Claims `delivery` for one settlement, unless the consumer is closed or it was settled already.
+    private func claim(_ delivery: Delivery) throws(SwitchyardError) {
         if closed.load(ordering: .acquiring) {
             throw SwitchyardError(
                 .consumerClosed,
                 "The consumer that received this delivery is closed; the delivery went back to its group and will be delivered again."
             )
         }
-        try delivery.settlement.claim()
-        do {
-            try await operation()
-        } catch {
-            delivery.settlement.giveBack()
-            throw error
-        }
+        try delivery.claims.claim(delivery.index)
     }
 
     private func deadLetterDriver() async throws(SwitchyardError) -> any ProducerDriver {

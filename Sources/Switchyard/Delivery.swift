@@ -77,15 +77,18 @@ public struct Delivery: Sendable {
 
     let token: DeliveryToken
     let consumer: ConsumerCore
-    let settlement = SettlementClaim()
+    let claims: SettlementClaims
+    let index: Int
 
-    init(_ received: ReceivedMessage, consumer: ConsumerCore) {
+    init(_ received: ReceivedMessage, consumer: ConsumerCore, claims: SettlementClaims, index: Int) {
         self.message = received.message
         self.topic = consumer.topic
         self.position = received.position
         self.deliveryAttempt = received.deliveryAttempt
         self.token = received.token
         self.consumer = consumer
+        self.claims = claims
+        self.index = index
     }
 
     /// Marks the message processed. The group will not receive it again.
@@ -114,20 +117,30 @@ public struct Delivery: Sendable {
     }
 }
 
-/// Makes sure one delivery is settled once, whichever copy of the ``Delivery`` value settles it.
+/// Makes sure each delivery of one received batch is settled once, whichever copy of the ``Delivery``
+/// value settles it. One lock per batch keeps the cost off the per-message path.
 ///
-/// A settlement claims it first and gives it back if the backend fails, so a failed ack can be retried.
-final class SettlementClaim: Sendable {
-    private let claimed = Atomic<Bool>(false)
+/// A settlement claims its delivery first and gives it back if the backend fails, so a failed ack can be
+/// retried.
+final class SettlementClaims: Sendable {
+    private let claimed: Mutex<[Bool]>
 
-    func claim() throws(SwitchyardError) {
-        guard !claimed.exchange(true, ordering: .acquiringAndReleasing) else {
+    init(count: Int) {
+        claimed = Mutex(Array(repeating: false, count: count))
+    }
+
+    func claim(_ index: Int) throws(SwitchyardError) {
+        let wasClaimed = claimed.withLock { claimed in
+            defer { claimed[index] = true }
+            return claimed[index]
+        }
+        if wasClaimed {
             throw SwitchyardError(.alreadySettled, "This delivery was already acked, nacked or dead-lettered.")
         }
     }
 
-    func giveBack() {
-        claimed.store(false, ordering: .releasing)
+    func giveBack(_ index: Int) {
+        claimed.withLock { $0[index] = false }
     }
 }
 
