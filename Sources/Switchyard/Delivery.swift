@@ -69,7 +69,7 @@ public struct Delivery: Sendable {
     /// The message, with the same id, key, payload and headers it was sent with.
     public let message: Message
     /// The topic it was received from.
-    public let topic: String
+    public var topic: String { consumer.topic }
     /// Where it sits in the backend.
     public let position: DeliveryPosition
     /// How many times it has been delivered, this time included; 1 the first time.
@@ -82,7 +82,6 @@ public struct Delivery: Sendable {
 
     init(_ received: ReceivedMessage, consumer: ConsumerCore, claims: SettlementClaims, index: Int) {
         self.message = received.message
-        self.topic = consumer.topic
         self.position = received.position
         self.deliveryAttempt = received.deliveryAttempt
         self.token = received.token
