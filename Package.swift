@@ -80,6 +80,7 @@ let package = Package(
                 "SwitchyardConfiguration",
                 "SwitchyardDemo",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -126,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardCommandsTests",
-            dependencies: ["SwitchyardCommands", "SwitchyardInMemory"],
+            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory"],
             swiftSettings: strict
         ),
     ]
