@@ -68,7 +68,10 @@ let package = Package(
         // The crypto price pipeline: a simulated market feed, a candle aggregator and a price board.
         .target(
             name: "SwitchyardDemo",
-            dependencies: ["Switchyard"],
+            dependencies: [
+                "Switchyard",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             swiftSettings: strict
         ),
         // The `switchyard` commands as a library, so tests can drive them in-process.
