@@ -10,19 +10,22 @@ public enum TopicName {
     /// Throws ``SwitchyardError/Code/invalidTopicName`` when `name` breaks the rules.
     /// - Parameter kind: what the name is for ("topic" or "group"), used in the message.
     public static func validate(_ name: String, kind: String = "topic") throws(SwitchyardError) {
-        if name.isEmpty {
+        var count = 0
+        for byte in name.utf8 {
+            guard isAllowed(byte) else {
+                let shown = byte < 0x80 ? "'\(Character(Unicode.Scalar(byte)))'" : "a non-ASCII character"
+                throw SwitchyardError(.invalidTopicName, "The \(kind) name '\(name)' contains \(shown). Use only A-Z a-z 0-9 . _ -")
+            }
+            count += 1
+        }
+        if count == 0 {
             throw SwitchyardError(.invalidTopicName, "The \(kind) name is empty. Use 1 to \(maxLength) characters from A-Z a-z 0-9 . _ -")
         }
-        if name.utf8.count > maxLength {
-            throw SwitchyardError(.invalidTopicName, "The \(kind) name '\(name.prefix(40))…' has \(name.utf8.count) characters; the limit is \(maxLength).")
+        if count > maxLength {
+            throw SwitchyardError(.invalidTopicName, "The \(kind) name '\(name.prefix(40))…' has \(count) characters; the limit is \(maxLength).")
         }
-        if name == "." || name == ".." {
+        if count <= 2 && (name == "." || name == "..") {
             throw SwitchyardError(.invalidTopicName, "The \(kind) name '\(name)' is reserved. Use letters, digits, '.', '_' or '-'.")
-        }
-        for byte in name.utf8 where !isAllowed(byte) {
-            let character = Character(Unicode.Scalar(byte))
-            let shown = byte < 0x80 ? "'\(character)'" : "a non-ASCII character"
-            throw SwitchyardError(.invalidTopicName, "The \(kind) name '\(name)' contains \(shown). Use only A-Z a-z 0-9 . _ -")
         }
     }
 
