@@ -125,7 +125,7 @@ final class ConsumerCore: Sendable {
     private let acked: Counter
     private let requeued: Counter
     private let deadLettered: Counter
-    private let deadLetterProducer = Mutex<(any ProducerDriver)?>(nil)
+    private let deadLetterProducer = LockedValue<(any ProducerDriver)?>(nil)
     private let closed = Atomic<Bool>(false)
 
     init(topic: String, options: ConsumerOptions, driver: any ConsumerDriver, backend: any MessagingBackend, logger: Logger) {

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Where a message sits in its backend: partition and offset on Kafka and in memory, delivery tag and
 /// redelivered flag on RabbitMQ. Opaque to the core, but printable.
@@ -122,10 +121,10 @@ public struct Delivery: Sendable {
 /// A settlement claims its delivery first and gives it back if the backend fails, so a failed ack can be
 /// retried.
 final class SettlementClaims: Sendable {
-    private let claimed: Mutex<[Bool]>
+    private let claimed: LockedValue<[Bool]>
 
     init(count: Int) {
-        claimed = Mutex(Array(repeating: false, count: count))
+        claimed = LockedValue(Array(repeating: false, count: count))
     }
 
     func claim(_ index: Int) throws(SwitchyardError) {

@@ -28,7 +28,7 @@ public final class Producer: Sendable {
     private let limits: BackendLimits
     private let logger: Logger
     private let inFlight = Atomic<Int>(0)
-    private let drainWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    private let drainWaiters = LockedValue<[CheckedContinuation<Void, Never>]>([])
     private let sent: Counter
     private let failed: Counter
 

@@ -1,6 +1,5 @@
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// One application's connection to a backend, and a `Service` for ServiceLifecycle.
 ///
@@ -23,7 +22,7 @@ public final class SwitchyardClient: Service, Sendable {
     /// The backend this client runs on.
     public let backend: any MessagingBackend
     private let logger: Logger
-    private let members = Mutex(Members())
+    private let members = LockedValue(Members())
 
     public init(backend: any MessagingBackend, logger: Logger) {
         self.backend = backend

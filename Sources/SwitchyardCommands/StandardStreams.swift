@@ -1,6 +1,5 @@
 import Dispatch
 import Switchyard
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -52,7 +51,7 @@ private final class PendingRead: Sendable {
         case finished
     }
 
-    private let state = Mutex(State.idle)
+    private let state = LockedValue(State.idle)
 
     /// Keeps `continuation` for ``finish(with:)``; `false`, with it resumed, when the read was already
     /// cancelled.

@@ -1,6 +1,5 @@
 import Configuration
 import Switchyard
-import Synchronization
 
 /// Merges the configuration layers into validated ``SwitchyardSettings``.
 ///
@@ -147,7 +146,7 @@ private struct Layers {
 
 /// Remembers which provider supplied the value of the last key read, as swift-configuration reports it.
 private final class ResolvingProviderRecorder: AccessReporter {
-    private let resolvingProvider = Mutex<String?>(nil)
+    private let resolvingProvider = LockedValue<String?>(nil)
 
     func report(_ event: AccessEvent) {
         let provider = event.providerResults.first { result in

@@ -1,5 +1,4 @@
 import Switchyard
-import Synchronization
 
 /// One run of one case: the backend under test, the producers and consumers the case opened (closed
 /// when it ends), its notes, and the checks it shares with every case.
@@ -24,12 +23,12 @@ final class ContractRun: Sendable {
 
     let harness: ContractHarness
     let backend: any MessagingBackend
-    private let resources: Mutex<Resources>
+    private let resources: LockedValue<Resources>
 
     init(harness: ContractHarness, backend: any MessagingBackend) {
         self.harness = harness
         self.backend = backend
-        self.resources = Mutex(Resources(backends: [backend]))
+        self.resources = LockedValue(Resources(backends: [backend]))
     }
 
     // MARK: Capabilities and notes

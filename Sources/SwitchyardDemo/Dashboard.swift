@@ -1,4 +1,4 @@
-import Synchronization
+import Switchyard
 
 /// The state the consumer groups update and the renderer reads: the board (board group) and the
 /// candles (candle group).
@@ -12,10 +12,10 @@ final class Dashboard: Sendable {
         var renderer: BoardRenderer
     }
 
-    private let state: Mutex<State>
+    private let state: LockedValue<State>
 
     init(symbols: [MarketSymbol]) {
-        state = Mutex(State(board: PriceBoard(symbols: symbols.map(\.name)), renderer: BoardRenderer(symbols: symbols)))
+        state = LockedValue(State(board: PriceBoard(symbols: symbols.map(\.name)), renderer: BoardRenderer(symbols: symbols)))
     }
 
     func update(_ tick: PriceTick) {

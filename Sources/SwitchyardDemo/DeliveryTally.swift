@@ -1,5 +1,5 @@
+import Switchyard
 import Histogram
-import Synchronization
 
 /// What one consumer group has received: the distinct message ids, the duplicates among them, the
 /// messages it skipped, and the publish-to-consume latency. Safe to read while the group consumes.
@@ -16,7 +16,7 @@ public final class DeliveryTally: Sendable {
         public var latency: Histogram<UInt64>
     }
 
-    private let state = Mutex(Snapshot(ids: [], duplicates: 0, skipped: 0, latency: Histogram<UInt64>.latencyMicroseconds()))
+    private let state = LockedValue(Snapshot(ids: [], duplicates: 0, skipped: 0, latency: Histogram<UInt64>.latencyMicroseconds()))
 
     public init() {}
 

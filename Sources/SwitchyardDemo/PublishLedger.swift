@@ -1,8 +1,8 @@
-import Synchronization
+import Switchyard
 
 /// The ids of the messages whose send the broker acknowledged: what every consumer group must receive.
 public final class PublishLedger: Sendable {
-    private let ids = Mutex(Set<String>())
+    private let ids = LockedValue(Set<String>())
 
     public init() {}
 

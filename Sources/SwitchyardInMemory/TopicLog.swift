@@ -31,8 +31,8 @@ final class TopicLog: Sendable {
     let partitionCount: Int
     private let retention: Int
     private let windowLimit: Int
-    private let logs: Mutex<Logs>
-    private let groups = Mutex(Groups())
+    private let logs: LockedValue<Logs>
+    private let groups = LockedValue(Groups())
     /// Receives registered as waiters, plus fetches about to read the logs. An append looks for waiters
     /// to wake only when this is above zero. A fetch counts itself before reading the logs, so an append
     /// that the fetch missed is sure to see the count and wake it.
@@ -43,7 +43,7 @@ final class TopicLog: Sendable {
         self.partitionCount = partitions
         self.retention = retention
         self.windowLimit = windowLimit
-        self.logs = Mutex(Logs(partitions: Array(repeating: PartitionLog(), count: partitions)))
+        self.logs = LockedValue(Logs(partitions: Array(repeating: PartitionLog(), count: partitions)))
     }
 
     // MARK: Producing

@@ -1,4 +1,4 @@
-import Synchronization
+import Switchyard
 import Testing
 
 @testable import SwitchyardCommands
@@ -11,7 +11,7 @@ import Foundation
 
 @Suite(.timeLimit(.minutes(1))) struct BenchCommandTests {
     private final class Captured: OutputSink {
-        let bytes = Mutex<[UInt8]>([])
+        let bytes = LockedValue<[UInt8]>([])
         func write(_ bytes: [UInt8]) { self.bytes.withLock { $0 += bytes } }
         var text: String { String(decoding: bytes.withLock { $0 }, as: UTF8.self) }
     }

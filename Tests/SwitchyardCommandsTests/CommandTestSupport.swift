@@ -2,13 +2,12 @@ import Foundation
 import Logging
 import Switchyard
 import SwitchyardConfiguration
-import Synchronization
 
 @testable import SwitchyardCommands
 
 /// An ``OutputSink`` that keeps everything written to it.
 final class CapturedOutput: OutputSink {
-    private let bytes = Mutex<[UInt8]>([])
+    private let bytes = LockedValue<[UInt8]>([])
 
     func write(_ bytes: [UInt8]) {
         self.bytes.withLock { $0 += bytes }
@@ -21,10 +20,10 @@ final class CapturedOutput: OutputSink {
 
 /// An ``InputSource`` that yields fixed chunks, then ends.
 final class ChunkedInput: InputSource {
-    private let chunks: Mutex<[[UInt8]]>
+    private let chunks: LockedValue<[[UInt8]]>
 
     init(_ chunks: [[UInt8]]) {
-        self.chunks = Mutex(chunks)
+        self.chunks = LockedValue(chunks)
     }
 
     func read() async throws -> [UInt8]? {
@@ -94,8 +93,8 @@ func defaultBackend() async throws -> any MessagingBackend {
 
 /// Stop requests a test makes with ``request()``, as Ctrl-C would.
 final class ManualStop: StopRequests {
-    private let requested = Mutex(false)
-    private let waiters = Mutex<[AsyncStream<Void>.Continuation]>([])
+    private let requested = LockedValue(false)
+    private let waiters = LockedValue<[AsyncStream<Void>.Continuation]>([])
 
     func request() {
         requested.withLock { $0 = true }
@@ -112,11 +111,11 @@ final class ManualStop: StopRequests {
 
 /// An ``InputSource`` that yields `chunk`, then calls `whenDrained` and waits until it is cancelled.
 final class StallingInput: InputSource {
-    private let chunk: Mutex<[UInt8]?>
+    private let chunk: LockedValue<[UInt8]?>
     private let whenDrained: @Sendable () -> Void
 
     init(_ chunk: [UInt8], whenDrained: @escaping @Sendable () -> Void) {
-        self.chunk = Mutex(chunk)
+        self.chunk = LockedValue(chunk)
         self.whenDrained = whenDrained
     }
 

@@ -1,7 +1,6 @@
 import Logging
 import Switchyard
 import SwitchyardInMemory
-import Synchronization
 import Testing
 
 @testable import SwitchyardDemo
@@ -11,7 +10,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(1)))
     func aTwoSecondRunOnTheInMemoryBackendLosesAndDuplicatesNothing() async throws {
-        let written = Mutex("")
+        let written = LockedValue("")
         let output = DemoOutput(isTerminal: false) { text in written.withLock { $0 += text } }
         var configuration = PricePipeline.Configuration(seconds: 2, symbols: 6, seed: 9)
         configuration.drainTimeout = .seconds(10)
@@ -36,7 +35,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(1)))
     func onATerminalTheBoardIsRedrawnInPlace() async throws {
-        let written = Mutex("")
+        let written = LockedValue("")
         let output = DemoOutput(isTerminal: true) { text in written.withLock { $0 += text } }
         var configuration = PricePipeline.Configuration(seconds: 1, symbols: 3, seed: 4)
         configuration.refreshInterval = .milliseconds(200)

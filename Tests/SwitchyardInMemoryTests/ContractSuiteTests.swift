@@ -2,7 +2,6 @@ import Logging
 import Switchyard
 @testable import SwitchyardContract
 import SwitchyardInMemory
-import Synchronization
 import Testing
 
 /// The public contract suite, run against the in-memory backend with a fresh broker per case.
@@ -111,7 +110,7 @@ struct ContractSuiteTests {
 /// without competing consumers must.
 private final class ReducedBackend: MessagingBackend {
     private let base: InMemoryBackend
-    private let occupiedGroups = Mutex<Set<String>>([])
+    private let occupiedGroups = LockedValue<Set<String>>([])
 
     init(base: InMemoryBackend) {
         self.base = base
