@@ -47,6 +47,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // rabbitmq-c (librabbitmq) as a Swift module, with a shim for the variadic amqp_login.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
         // The public contract suite every backend runs unchanged.
         .target(
             name: "SwitchyardContract",
