@@ -53,6 +53,17 @@ let package = Package(
             pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
         ),
+        // The RabbitMQ backend over rabbitmq-c; its C glue lives in RabbitMQC/.
+        .target(
+            name: "SwitchyardRabbitMQ",
+            dependencies: [
+                "Switchyard",
+                "CRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
         // The public contract suite every backend runs unchanged.
         .target(
             name: "SwitchyardContract",
@@ -115,6 +126,16 @@ let package = Package(
             dependencies: [
                 "Switchyard",
                 "SwitchyardInMemory",
+                "SwitchyardContract",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardRabbitMQTests",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardRabbitMQ",
                 "SwitchyardContract",
                 .product(name: "Logging", package: "swift-log"),
             ],
