@@ -76,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Switchyard",
                 "SwitchyardInMemory",
+                "SwitchyardRabbitMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
@@ -146,6 +147,7 @@ let package = Package(
             dependencies: [
                 "SwitchyardConfiguration",
                 "SwitchyardInMemory",
+                "SwitchyardRabbitMQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
