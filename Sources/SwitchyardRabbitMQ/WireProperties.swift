@@ -8,11 +8,6 @@ struct WireProperties: Sendable {
     var deliveryMode: UInt8?
     /// The headers table, in wire order.
     var headers: [WireHeader] = []
-
-    /// The first header with this name.
-    func header(_ name: String) -> FieldValue? {
-        headers.first { $0.name == name }?.value
-    }
 }
 
 /// One entry of an AMQP headers table.

@@ -19,7 +19,6 @@ enum AMQPEvent {
 struct IncomingDelivery: Sendable {
     var deliveryTag: UInt64
     var redelivered: Bool
-    var exchange: String
     var routingKey: [UInt8]
     var properties: WireProperties
     var body: [UInt8]

@@ -21,7 +21,7 @@ final class AMQPSession {
     /// A method whose content header and body frames are still arriving.
     private struct PendingContent {
         enum Method {
-            case deliver(tag: UInt64, redelivered: Bool, exchange: String, routingKey: [UInt8])
+            case deliver(tag: UInt64, redelivered: Bool, routingKey: [UInt8])
             case returned(replyCode: UInt16, replyText: String)
         }
         var method: Method
@@ -289,9 +289,9 @@ final class AMQPSession {
         guard let pending = content, let expected = pending.expected, UInt64(pending.body.count) >= expected else { return nil }
         content = nil
         switch pending.method {
-        case .deliver(let tag, let redelivered, let exchange, let routingKey):
+        case .deliver(let tag, let redelivered, let routingKey):
             return .delivered(IncomingDelivery(
-                deliveryTag: tag, redelivered: redelivered, exchange: exchange, routingKey: routingKey,
+                deliveryTag: tag, redelivered: redelivered, routingKey: routingKey,
                 properties: pending.properties, body: pending.body
             ))
         case .returned(let replyCode, let replyText):
@@ -310,8 +310,7 @@ final class AMQPSession {
         case AMQP_BASIC_DELIVER_METHOD:
             let deliver = method.decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
             content = PendingContent(method: .deliver(
-                tag: deliver.delivery_tag, redelivered: deliver.redelivered != 0,
-                exchange: deliver.exchange.string, routingKey: deliver.routing_key.array
+                tag: deliver.delivery_tag, redelivered: deliver.redelivered != 0, routingKey: deliver.routing_key.array
             ))
             return nil
         case AMQP_BASIC_RETURN_METHOD:
