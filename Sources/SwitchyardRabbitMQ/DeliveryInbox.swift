@@ -1,6 +1,5 @@
 import DequeModule
 import Switchyard
-import Synchronization
 
 /// The deliveries a consumer's connection has received, shared between its owner thread (which adds
 /// them) and the tasks that receive and settle them.
@@ -24,7 +23,7 @@ final class DeliveryInbox: Sendable {
         var closed = false
     }
 
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     /// Waits for at least one delivery and returns up to `maxMessages`; see ``ConsumerDriver/receive(maxMessages:)``.
     func receive(maxMessages: Int) async throws -> [ReceivedMessage] {

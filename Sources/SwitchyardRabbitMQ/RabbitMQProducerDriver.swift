@@ -105,11 +105,11 @@ private final class BatchCollector: Sendable {
         var remaining: Int
     }
 
-    private let state: Mutex<State>
+    private let state: LockedValue<State>
     private let continuation: CheckedContinuation<[Result<DeliveryPosition, SwitchyardError>], Never>
 
     init(count: Int, continuation: CheckedContinuation<[Result<DeliveryPosition, SwitchyardError>], Never>) {
-        self.state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count))
+        self.state = LockedValue(State(results: Array(repeating: nil, count: count), remaining: count))
         self.continuation = continuation
     }
 

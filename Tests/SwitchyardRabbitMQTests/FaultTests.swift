@@ -1,6 +1,5 @@
 import Switchyard
 import SwitchyardRabbitMQ
-import Synchronization
 import Testing
 
 extension BrokerTests {
@@ -120,7 +119,7 @@ private final class FaultLedger: Sendable {
         var sendingDone = false
     }
 
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     func confirmed(_ id: String) { state.withLock { _ = $0.confirmed.insert(id) } }
     func received(_ ids: [String]) { state.withLock { $0.received.formUnion(ids) } }

@@ -1,7 +1,6 @@
 import Glibc
 import Logging
 import Switchyard
-import Synchronization
 
 /// One AMQP connection and the dedicated thread that owns it.
 ///
@@ -24,7 +23,7 @@ final class ConnectionOwner<Role: ConnectionRole>: Sendable {
     let endpoint: RabbitMQEndpoint
     private let settings: ConnectionSettings
     private let logger: Logger
-    private let inbox = Mutex(Inbox())
+    private let inbox = LockedValue(Inbox())
     private let wake: WakePipe
 
     private init(endpoint: RabbitMQEndpoint, settings: ConnectionSettings, logger: Logger, wake: WakePipe) {
