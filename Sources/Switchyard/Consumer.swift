@@ -9,8 +9,9 @@ import Synchronization
 /// group's next consumer, so a crash or a cancelled loop never loses a message; it may duplicate one.
 ///
 /// Leaving a `for try await` loop gives back the messages fetched ahead but not yet handed out. A loop
-/// ends normally when the consumer is closed from elsewhere, as on graceful shutdown. Receiving from a
-/// consumer that was already closed throws ``SwitchyardError/Code/consumerClosed``.
+/// that is running when the consumer closes ends normally, as on graceful shutdown. Starting a loop on,
+/// or calling ``receive(maxMessages:)`` on, a consumer that was already closed throws
+/// ``SwitchyardError/Code/consumerClosed``.
 public final class Consumer: AsyncSequence, Sendable {
     public typealias Element = Delivery
     public typealias Failure = any Error
@@ -60,6 +61,8 @@ public final class Consumer: AsyncSequence, Sendable {
         private let consumer: Consumer
         private let buffer: ReadAheadBuffer
         private var finished = false
+        /// Whether a receive has returned; a loop already running when the consumer closes ends normally.
+        private var started = false
 
         init(consumer: Consumer) {
             self.consumer = consumer
@@ -70,11 +73,19 @@ public final class Consumer: AsyncSequence, Sendable {
             try await next(isolation: nil)
         }
 
-        /// The next delivery, or `nil` once the consumer has been closed; after `nil`, always `nil`.
+        /// The next delivery, or `nil` once the consumer has closed under a running loop; after `nil`,
+        /// always `nil`. Throws ``SwitchyardError/Code/consumerClosed`` when the first call finds the
+        /// consumer already closed.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Delivery? {
             if let delivery = buffer.pop() { return delivery }
             if finished { return nil }
-            let batch = try await consumer.receive(maxMessages: Swift.min(consumer.core.options.prefetch, 256))
+            let batch: [Delivery]
+            do {
+                batch = try await consumer.receive(maxMessages: Swift.min(consumer.core.options.prefetch, 256))
+            } catch let error as SwitchyardError where error.code == .consumerClosed && started {
+                batch = []
+            }
+            started = true
             buffer.fill(batch)
             guard let delivery = buffer.pop() else {
                 finished = true

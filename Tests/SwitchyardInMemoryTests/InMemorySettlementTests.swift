@@ -98,7 +98,7 @@ struct InMemorySettlementTests {
         #expect(redelivered.first?.deliveryAttempt == 2)
     }
 
-    @Test("an iterator returns nil once its consumer is closed, and keeps returning nil")
+    @Test("a running loop ends when its consumer closes; a loop started on a closed consumer throws")
     func iteratorEndsOnClose() async throws {
         let backend = InMemoryBackend()
         let consumer = try await backend.makeConsumer(topic: "ending", options: ConsumerOptions(group: "g"))
@@ -112,6 +112,9 @@ struct InMemorySettlementTests {
         try await closer.value
         await #expect {
             try await consumer.receive(maxMessages: 1)
+        } throws: { ($0 as? SwitchyardError)?.code == .consumerClosed }
+        await #expect {
+            for try await _ in consumer {}
         } throws: { ($0 as? SwitchyardError)?.code == .consumerClosed }
         await #expect {
             try await backend.makeConsumer(topic: "ending").receive(maxMessages: 0)
