@@ -35,4 +35,11 @@ struct CommandSession {
         try await session.client.shutdown()
         return result
     }
+
+    /// Creates `topic` when the backend does not create topics on demand, so `produce` and `consume` work
+    /// on a fresh broker as kcat does. An existing topic is left as it is.
+    func ensureTopicIfNeeded(_ topic: String) async throws(SwitchyardError) {
+        guard !client.backend.capabilities.contains(.autoCreateTopics) else { return }
+        try await client.ensureTopic(TopicSpec(name: topic))
+    }
 }

@@ -66,6 +66,7 @@ public struct ConsumeCommand: AsyncParsableCommand {
             case .latest: start = .latest
             case .committed: start = .committed
             }
+            try await session.ensureTopicIfNeeded(topic)
             let consumer = try await session.client.makeConsumer(
                 topic: topic,
                 options: ConsumerOptions(group: group, startPosition: start, prefetch: min(count ?? Self.batchLimit, Self.batchLimit))

@@ -68,6 +68,7 @@ public struct ProduceCommand: AsyncParsableCommand {
                     "--size \(size) is more than the \(payloadLimit) payload bytes a message can have here: the backend accepts \(limits.maxMessageBytes) bytes per message (\(limits.maxMessageBytesKey)), key and headers included. Lower --size, or raise \(limits.maxMessageBytesKey)."
                 )
             }
+            try await session.ensureTopicIfNeeded(topic)
             let producer = try await session.client.makeProducer()
             let sender = ProduceSender(topic: topic, template: template, producer: producer, logger: session.logger, batchSize: batchSize)
             let (tally, stopped) = try await io.stopRequests.run { [count, size, input = io.input] in
