@@ -30,8 +30,9 @@ extension ContractRun {
     }
 
     /// A second consumer joins the group while the first holds every message sent so far, unacked: each
-    /// key's messages, as the two process them (acking each right after), still come in send order,
-    /// none lost or repeated.
+    /// key's messages, as the two process them (acking each right after), still come in send order and
+    /// none is lost. A rebalance may redeliver messages (at-least-once); redeliveries are counted in the
+    /// notes, and order is judged on each message's first processing.
     private func orderPerKeyAcrossAJoin() async throws {
         let topic = try await makeTopic("ordered-join", partitions: 4)
         let options = ConsumerOptions(group: name("g"), startPosition: freshStart, ordering: .perKey)
@@ -53,18 +54,27 @@ extension ContractRun {
             into: tally, from: [first, second], "keyed messages processed by two consumers, the second joining mid-stream",
             holding: held, maxMessages: 1
         )
-        try tally.requireExactlyOnce("keyed messages across a consumer joining the group")
+        try require(
+            tally.missing.isEmpty && tally.unexpected.isEmpty,
+            "every keyed message processed across a consumer joining the group, none lost",
+            seen: tally.summary
+        )
         try requireKeyOrder(tally, "each key's messages in send order across a consumer joining the group")
+        let redelivered = tally.duplicates.reduce(0) { $0 + $1.count - 1 }
+        if redelivered > 0 {
+            note("The rebalance redelivered \(redelivered) messages already processed (at-least-once).")
+        }
         try await expectNothingMore(from: [first, second], "in the group once every keyed message was processed")
         let counts = [0, 1].map { index in tally.arrivals.filter { $0.consumer == index }.count }
         note("Across the join the consumers processed \(counts[0]) and \(counts[1]) messages.")
     }
 
-    /// Fails the case unless every key's messages were recorded in `tally` in send order.
+    /// Fails the case unless every key's messages were first recorded in `tally` in send order.
     private func requireKeyOrder(_ tally: DeliveryTally, _ expected: String) throws {
         var lastByKey: [String: Int] = [:]
         var breaks: [String] = []
-        for arrival in tally.arrivals {
+        var seen = Set<String>()
+        for arrival in tally.arrivals where seen.insert(arrival.delivery.message.id).inserted {
             let message = arrival.delivery.message
             let key = message.keyString ?? "nil"
             let sequence = message.header(Self.sequenceHeader).flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? -1
