@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SwitchyardInMemory", targets: ["SwitchyardInMemory"]),
         .library(name: "SwitchyardContract", targets: ["SwitchyardContract"]),
         .library(name: "SwitchyardConfiguration", targets: ["SwitchyardConfiguration"]),
+        .library(name: "SwitchyardKafka", targets: ["SwitchyardKafka"]),
         .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
     ],
     dependencies: [
@@ -51,6 +52,22 @@ let package = Package(
         .target(
             name: "SwitchyardContract",
             dependencies: ["Switchyard"],
+            swiftSettings: strict
+        ),
+        // librdkafka, with its mock cluster, as a Swift module.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // The Kafka backend over librdkafka, with an in-process mock cluster for tests and development.
+        .target(
+            name: "SwitchyardKafka",
+            dependencies: [
+                "Switchyard",
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // Layered configuration (file, SWITCHYARD_* environment, flags) and backend selection.
@@ -105,6 +122,16 @@ let package = Package(
             dependencies: [
                 "Switchyard",
                 "SwitchyardInMemory",
+                "SwitchyardContract",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardKafkaTests",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardKafka",
                 "SwitchyardContract",
                 .product(name: "Logging", package: "swift-log"),
             ],
