@@ -1,0 +1,383 @@
+import CRdKafka
+import Logging
+import Switchyard
+import Synchronization
+
+/// One member of a Kafka consumer group on one topic, over one librdkafka consumer handle.
+///
+/// A dedicated thread owns every blocking librdkafka call: it polls the consumer queue (records,
+/// rebalances, logs, errors), commits the contiguous acked prefix of each partition every
+/// ``KafkaConfiguration/commitInterval``, on every revoke and on close, and pauses fetching while the
+/// prefetch bound is reached. Receives wait on continuations that the thread resumes.
+///
+/// `nack(requeue:)` redelivers from this consumer's memory, at the front of the line, with the attempt
+/// raised; the offset stays uncommitted, so if the consumer goes away first the partition's next owner
+/// fetches the message again (with its attempt count starting over, which is why this backend does not
+/// declare exact attempt counts).
+final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
+    // Safe to share: `handle` and `queue` are used only by the poll thread, apart from creation; every
+    // other mutable value is in `state`, behind its lock; and the handle is destroyed by the poll thread
+    // as its last act.
+
+    private struct Waiter {
+        var id: UInt64
+        var maxMessages: Int
+        var continuation: CheckedContinuation<[ReceivedMessage], any Error>
+    }
+
+    private struct State {
+        var ledger: ConsumerLedger
+        var waiters: [Waiter] = []
+        var nextWaiterID: UInt64 = 0
+        var closed = false
+        var assigned = false
+        var assignmentWaiter: CheckedContinuation<Bool, Never>?
+    }
+
+    private let handle: OpaquePointer
+    private let queue: OpaquePointer
+    private let topic: String
+    private let options: ConsumerOptions
+    private let commits: Bool
+    private let commitInterval: Duration
+    private let logger: Logger
+    private let state: Mutex<State>
+    private let stopping = StopFlag()
+    private let pollThread = DedicatedThread(name: "switchyard-kafka-consumer")
+
+    /// Joins the group and returns once it has been assigned partitions.
+    static func make(
+        topic: String,
+        options: ConsumerOptions,
+        configuration: KafkaConfiguration,
+        logger: Logger
+    ) async throws(SwitchyardError) -> KafkaConsumerDriver {
+        let reset =
+            switch options.startPosition {
+            case .earliest, .timestamp: "earliest"
+            case .latest, .committed: "latest"
+            }
+        let conf = try RDKafkaConf.make(configuration.clientProperties([
+            ("group.id", options.group ?? "switchyard-private-\(MessageID.generate())"),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+            ("auto.offset.reset", reset),
+            ("queued.max.messages.kbytes", "16384"),
+        ]))
+        rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_FETCH) | RDKafkaEvents.common)
+        let handle = try RDKafkaConf.makeHandle(RD_KAFKA_CONSUMER, conf: conf, what: "consumer")
+        rd_kafka_poll_set_consumer(handle)
+        let queue = rd_kafka_queue_get_consumer(handle)!
+        rd_kafka_set_log_queue(handle, queue)
+        let driver = KafkaConsumerDriver(handle: handle, queue: queue, topic: topic, options: options, configuration: configuration, logger: logger)
+
+        let subscription = rd_kafka_topic_partition_list_new(1)
+        rd_kafka_topic_partition_list_add(subscription, topic, switchyard_partition_unassigned)
+        let subscribed = rd_kafka_subscribe(handle, subscription)
+        rd_kafka_topic_partition_list_destroy(subscription)
+        driver.pollThread.start { [driver] in driver.poll() }
+        if subscribed != RD_KAFKA_RESP_ERR_NO_ERROR {
+            try? await driver.close()
+            throw KafkaErrorMapping.error(subscribed, "Subscribing to '\(topic)'")
+        }
+        guard await driver.waitForAssignment(timeout: configuration.groupJoinTimeout) else {
+            try? await driver.close()
+            throw SwitchyardError(
+                .brokerUnavailable,
+                "The consumer got no partitions of '\(topic)' within \(configuration.groupJoinTimeout). Check that the cluster is reachable and the topic exists, then retry."
+            )
+        }
+        return driver
+    }
+
+    private init(handle: OpaquePointer, queue: OpaquePointer, topic: String, options: ConsumerOptions, configuration: KafkaConfiguration, logger: Logger) {
+        self.handle = handle
+        self.queue = queue
+        self.topic = topic
+        self.options = options
+        self.commits = options.group != nil
+        self.commitInterval = configuration.commitInterval
+        self.logger = logger
+        self.state = Mutex(State(ledger: ConsumerLedger(prefetch: options.prefetch)))
+    }
+
+    // MARK: ConsumerDriver
+
+    func receive(maxMessages: Int) async throws -> [ReceivedMessage] {
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[ReceivedMessage], any Error>) in
+                let immediate: Result<[ReceivedMessage], any Error>? = state.withLock { state in
+                    if state.closed {
+                        return .failure(SwitchyardError(.consumerClosed, "The consumer is closed. Create a new consumer to receive more messages."))
+                    }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    let batch = state.ledger.take(maxMessages)
+                    if !batch.isEmpty { return .success(batch) }
+                    state.waiters.append(Waiter(id: id, maxMessages: maxMessages, continuation: continuation))
+                    return nil
+                }
+                if let immediate { continuation.resume(with: immediate) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    func ack(_ token: DeliveryToken) async throws(SwitchyardError) {
+        try settle { ledger throws(SwitchyardError) in try ledger.ack(token) }
+    }
+
+    func requeue(_ token: DeliveryToken) async throws(SwitchyardError) {
+        try settle { ledger throws(SwitchyardError) in try ledger.requeue(token) }
+    }
+
+    func release(_ tokens: [DeliveryToken]) {
+        try? settle { ledger in ledger.release(tokens) }
+    }
+
+    func close() async throws(SwitchyardError) {
+        let waiters = state.withLock { state in
+            state.closed = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.continuation.resume(returning: []) }
+        resolveAssignmentWait(false)
+        stopping.raise()
+        await pollThread.join()
+    }
+
+    private func settle(_ change: (inout ConsumerLedger) throws(SwitchyardError) -> Void) throws(SwitchyardError) {
+        let ready = try state.withLock { state throws(SwitchyardError) in
+            if state.closed {
+                throw SwitchyardError(.consumerClosed, "The consumer is closed; its unacked messages go to the group's other consumers.")
+            }
+            try change(&state.ledger)
+            return Self.serveWaiters(&state)
+        }
+        for (waiter, batch) in ready { waiter.continuation.resume(returning: batch) }
+    }
+
+    /// Hands waiting receives what is ready, oldest receive first.
+    private static func serveWaiters(_ state: inout State) -> [(Waiter, [ReceivedMessage])] {
+        var served: [(Waiter, [ReceivedMessage])] = []
+        while let waiter = state.waiters.first {
+            let batch = state.ledger.take(waiter.maxMessages)
+            if batch.isEmpty { break }
+            state.waiters.removeFirst()
+            served.append((waiter, batch))
+        }
+        return served
+    }
+
+    // MARK: Joining
+
+    private func waitForAssignment(timeout: Duration) async -> Bool {
+        let timer = Task { [self] in
+            try? await Task.sleep(for: timeout)
+            resolveAssignmentWait(false)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let known: Bool? = state.withLock { state in
+                if state.assigned { return true }
+                if state.closed { return false }
+                state.assignmentWaiter = continuation
+                return nil
+            }
+            if let known { continuation.resume(returning: known) }
+        }
+    }
+
+    private func resolveAssignmentWait(_ assigned: Bool) {
+        let waiter = state.withLock { state in
+            defer { state.assignmentWaiter = nil }
+            return state.assignmentWaiter
+        }
+        waiter?.resume(returning: assigned)
+    }
+
+    // MARK: The poll thread
+
+    private func poll() {
+        var paused = false
+        var lastCommit = ContinuousClock.now
+        while !stopping.isRaised {
+            if ContinuousClock.now - lastCommit >= commitInterval {
+                commit(nil)
+                lastCommit = .now
+            }
+            paused = applyBackpressure(paused: paused)
+            guard let event = rd_kafka_queue_poll(queue, 50) else { continue }
+            switch rd_kafka_event_type(event) {
+            case RD_KAFKA_EVENT_FETCH:
+                fetched(event)
+            case RD_KAFKA_EVENT_REBALANCE:
+                rebalance(event)
+                paused = false
+            case RD_KAFKA_EVENT_LOG:
+                RDKafkaEvents.log(event, to: logger)
+            case RD_KAFKA_EVENT_ERROR:
+                let (code, text, isFatal) = RDKafkaEvents.error(event)
+                logger.log(
+                    level: isFatal ? .error : .warning,
+                    "Kafka consumer error",
+                    metadata: ["topic": "\(topic)", "code": "\(String(cString: rd_kafka_err2name(code)))", "detail": "\(text)"]
+                )
+            default:
+                break
+            }
+            rd_kafka_event_destroy(event)
+        }
+        leaveGroup()
+    }
+
+    /// Commits what the acks made final, then leaves the group, serving the rebalance events that
+    /// closing brings, and destroys the handle.
+    private func leaveGroup() {
+        commit(nil)
+        state.withLock { state in state.ledger.revoke(state.ledger.assigned) }
+        if let error = rd_kafka_consumer_close_queue(handle, queue) {
+            logger.warning("Closing the Kafka consumer failed", metadata: ["detail": "\(KafkaErrorMapping.consume(error, "Closing the consumer"))"])
+        }
+        while rd_kafka_consumer_closed(handle) == 0 {
+            guard let event = rd_kafka_queue_poll(queue, 100) else { continue }
+            switch rd_kafka_event_type(event) {
+            case RD_KAFKA_EVENT_REBALANCE:
+                rebalance(event)
+            case RD_KAFKA_EVENT_LOG:
+                RDKafkaEvents.log(event, to: logger)
+            default:
+                break
+            }
+            rd_kafka_event_destroy(event)
+        }
+        rd_kafka_queue_destroy(queue)
+        rd_kafka_destroy(handle)
+    }
+
+    private func fetched(_ event: OpaquePointer) {
+        guard let record = rd_kafka_event_message_next(event) else { return }
+        let code = record.pointee.err
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            if code != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                logger.warning("Kafka fetch error", metadata: ["topic": "\(topic)", "detail": "\(KafkaErrorMapping.error(code, "Fetching"))"])
+            }
+            return
+        }
+        let message = RDKafkaRecord.message(from: record, topic: topic)
+        let served = state.withLock { state -> [(Waiter, [ReceivedMessage])] in
+            guard state.ledger.add(message, partition: record.pointee.partition, offset: record.pointee.offset) else { return [] }
+            return Self.serveWaiters(&state)
+        }
+        for (waiter, batch) in served { waiter.continuation.resume(returning: batch) }
+    }
+
+    private func rebalance(_ event: OpaquePointer) {
+        let code = rd_kafka_event_error(event)
+        let partitions = rd_kafka_event_topic_partition_list(event)
+        let ids = partitions.map(Self.partitionIDs) ?? []
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        switch code {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if let partitions, case .timestamp(let microseconds) = options.startPosition {
+                position(partitions, at: microseconds)
+            }
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(handle, partitions) {
+                    logger.error("Kafka assign failed", metadata: ["detail": "\(KafkaErrorMapping.consume(error, "Assigning partitions"))"])
+                }
+            } else {
+                rd_kafka_assign(handle, partitions)
+            }
+            state.withLock { state in
+                state.ledger.assign(ids)
+                state.assigned = true
+            }
+            resolveAssignmentWait(true)
+            logger.debug("Kafka partitions assigned", metadata: ["topic": "\(topic)", "partitions": "\(ids.sorted())"])
+        default:
+            if code != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS {
+                logger.warning("Kafka rebalance failed", metadata: ["detail": "\(KafkaErrorMapping.error(code, "Rebalancing"))"])
+            }
+            commit(ids)
+            state.withLock { state in state.ledger.revoke(ids) }
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(handle, partitions) {
+                    logger.error("Kafka unassign failed", metadata: ["detail": "\(KafkaErrorMapping.consume(error, "Revoking partitions"))"])
+                }
+            } else {
+                rd_kafka_assign(handle, nil)
+            }
+            logger.debug("Kafka partitions revoked", metadata: ["topic": "\(topic)", "partitions": "\(ids.sorted())"])
+        }
+    }
+
+    /// Sets each partition without a committed offset to the first record at or after `microseconds`.
+    private func position(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, at microseconds: Int64) {
+        let timeout: Int32 = 10_000
+        let committed = rd_kafka_topic_partition_list_copy(partitions)!
+        defer { rd_kafka_topic_partition_list_destroy(committed) }
+        let lookedUp = rd_kafka_committed(handle, committed, timeout)
+        let times = rd_kafka_topic_partition_list_copy(partitions)!
+        defer { rd_kafka_topic_partition_list_destroy(times) }
+        for index in 0..<Int(times.pointee.cnt) {
+            times.pointee.elems[index].offset = microseconds / 1000
+        }
+        let found = rd_kafka_offsets_for_times(handle, times, timeout)
+        for index in 0..<Int(partitions.pointee.cnt) {
+            if lookedUp == RD_KAFKA_RESP_ERR_NO_ERROR && committed.pointee.elems[index].offset >= 0 { continue }
+            if found == RD_KAFKA_RESP_ERR_NO_ERROR && times.pointee.elems[index].err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                partitions.pointee.elems[index].offset = times.pointee.elems[index].offset
+            } else {
+                logger.warning("No offset for the start time; using auto.offset.reset", metadata: ["partition": "\(partitions.pointee.elems[index].partition)"])
+            }
+        }
+    }
+
+    /// Commits the moved commit points of `ids`, or of every partition; failures are logged and
+    /// retried at the next commit.
+    private func commit(_ ids: [Int32]?) {
+        guard commits else { return }
+        let points = state.withLock { $0.ledger.commitPoints(for: ids) }
+        guard !points.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(points.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for point in points {
+            rd_kafka_topic_partition_list_add(list, topic, point.partition).pointee.offset = point.offset
+        }
+        let result = rd_kafka_commit(handle, list, 0)
+        if result == RD_KAFKA_RESP_ERR_NO_ERROR {
+            state.withLock { $0.ledger.committed(points) }
+        } else {
+            logger.warning("Kafka offset commit failed; retrying later", metadata: ["detail": "\(KafkaErrorMapping.error(result, "Committing offsets"))"])
+        }
+    }
+
+    /// Pauses every assigned partition while the prefetch bound is reached, and resumes them after.
+    private func applyBackpressure(paused: Bool) -> Bool {
+        let full = state.withLock { $0.ledger.isFull }
+        guard full != paused else { return paused }
+        var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return paused }
+        defer { rd_kafka_topic_partition_list_destroy(assignment) }
+        if full {
+            rd_kafka_pause_partitions(handle, assignment)
+        } else {
+            rd_kafka_resume_partitions(handle, assignment)
+        }
+        return full
+    }
+
+    private static func partitionIDs(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> [Int32] {
+        (0..<Int(list.pointee.cnt)).map { list.pointee.elems[$0].partition }
+    }
+}
