@@ -17,6 +17,9 @@ struct ConsumerLedger {
         var unsettled: [Int64: Int] = [:]
         /// The offset last committed.
         var committed: Int64?
+        /// While set, records published before this time (microseconds) are skipped as if acked: the
+        /// partition is being read forward to a start time.
+        var skipBefore: Int64?
 
         /// The offset to commit: everything before it is acked.
         var commitPoint: Int64? { unsettled.keys.min() ?? next }
@@ -45,11 +48,12 @@ struct ConsumerLedger {
     /// How many deliveries are out with the application, unsettled.
     var outstandingCount: Int { outstanding.count }
 
-    /// Starts tracking newly assigned partitions, each with a fresh epoch.
-    mutating func assign(_ ids: [Int32]) {
+    /// Starts tracking newly assigned partitions, each with a fresh epoch. Those in `skipping` skip
+    /// records published before the given time, up to the first one at or after it.
+    mutating func assign(_ ids: [Int32], skipping: [Int32: Int64] = [:]) {
         for id in ids {
             lastEpoch += 1
-            partitions[id] = Partition(epoch: lastEpoch)
+            partitions[id] = Partition(epoch: lastEpoch, skipBefore: skipping[id])
         }
     }
 
@@ -64,11 +68,19 @@ struct ConsumerLedger {
     /// Every tracked partition.
     var assigned: [Int32] { Array(partitions.keys) }
 
-    /// Adds a fetched record. Returns `false` when its partition is not assigned here any more.
+    /// Adds a fetched record. Returns `false` when it is not to be delivered: its partition is not
+    /// assigned here any more, or it is skipped on the way to a start time.
     mutating func add(_ message: Message, partition: Int32, offset: Int64) -> Bool {
         guard var tracked = partitions[partition] else { return false }
         if let next = tracked.next, offset < next { return false }
         tracked.next = offset + 1
+        if let start = tracked.skipBefore {
+            if (message.publishedAt ?? start) < start {
+                partitions[partition] = tracked
+                return false
+            }
+            tracked.skipBefore = nil
+        }
         tracked.unsettled[offset] = 1
         partitions[partition] = tracked
         let token = DeliveryToken(partition: partition, sequence: offset, epoch: tracked.epoch)

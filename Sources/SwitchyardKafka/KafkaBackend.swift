@@ -62,7 +62,9 @@ public final class KafkaBackend: MessagingBackend {
     }
 
     public func makeConsumerDriver(topic: String, options: ConsumerOptions, logger: Logger) async throws(SwitchyardError) -> any ConsumerDriver {
-        try await KafkaConsumerDriver.make(topic: topic, options: options, configuration: configuration, logger: logger)
+        try await KafkaConsumerDriver.make(
+            topic: topic, options: options, configuration: configuration, brokerFindsTimestamps: mockCluster == nil, logger: logger
+        )
     }
 
     /// Each producer and consumer owns its connections and releases them when closed, so there is

@@ -40,6 +40,8 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
     private let options: ConsumerOptions
     private let commits: Bool
     private let commitInterval: Duration
+    /// Whether the brokers answer offset-by-time lookups; the mock cluster does not.
+    private let brokerFindsTimestamps: Bool
     private let logger: Logger
     private let state: Mutex<State>
     private let stopping = StopFlag()
@@ -50,6 +52,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         topic: String,
         options: ConsumerOptions,
         configuration: KafkaConfiguration,
+        brokerFindsTimestamps: Bool,
         logger: Logger
     ) async throws(SwitchyardError) -> KafkaConsumerDriver {
         let reset =
@@ -69,7 +72,10 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         rd_kafka_poll_set_consumer(handle)
         let queue = rd_kafka_queue_get_consumer(handle)!
         rd_kafka_set_log_queue(handle, queue)
-        let driver = KafkaConsumerDriver(handle: handle, queue: queue, topic: topic, options: options, configuration: configuration, logger: logger)
+        let driver = KafkaConsumerDriver(
+            handle: handle, queue: queue, topic: topic, options: options, configuration: configuration,
+            brokerFindsTimestamps: brokerFindsTimestamps, logger: logger
+        )
 
         let subscription = rd_kafka_topic_partition_list_new(1)
         rd_kafka_topic_partition_list_add(subscription, topic, switchyard_partition_unassigned)
@@ -90,7 +96,11 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         return driver
     }
 
-    private init(handle: OpaquePointer, queue: OpaquePointer, topic: String, options: ConsumerOptions, configuration: KafkaConfiguration, logger: Logger) {
+    private init(
+        handle: OpaquePointer, queue: OpaquePointer, topic: String, options: ConsumerOptions, configuration: KafkaConfiguration,
+        brokerFindsTimestamps: Bool, logger: Logger
+    ) {
+        self.brokerFindsTimestamps = brokerFindsTimestamps
         self.handle = handle
         self.queue = queue
         self.topic = topic
@@ -288,8 +298,9 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
         switch code {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            var skipping: [Int32: Int64] = [:]
             if let partitions, case .timestamp(let microseconds) = options.startPosition {
-                position(partitions, at: microseconds)
+                skipping = position(partitions, at: microseconds)
             }
             if cooperative {
                 if let error = rd_kafka_incremental_assign(handle, partitions) {
@@ -299,7 +310,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
                 rd_kafka_assign(handle, partitions)
             }
             state.withLock { state in
-                state.ledger.assign(ids)
+                state.ledger.assign(ids, skipping: skipping)
                 state.assigned = true
             }
             resolveAssignmentWait(true)
@@ -321,8 +332,12 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         }
     }
 
-    /// Sets each partition without a committed offset to the first record at or after `microseconds`.
-    private func position(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, at microseconds: Int64) {
+    /// Positions each partition that has no committed offset at the first record published at or after
+    /// `microseconds`, and returns those partitions, which skip any earlier record they still meet.
+    ///
+    /// The brokers' offset-by-time lookup finds the position when they offer it; otherwise (on the mock
+    /// cluster) the partition is read from its beginning and the records before the time are skipped.
+    private func position(_ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, at microseconds: Int64) -> [Int32: Int64] {
         let timeout: Int32 = 10_000
         let committed = rd_kafka_topic_partition_list_copy(partitions)!
         defer { rd_kafka_topic_partition_list_destroy(committed) }
@@ -332,15 +347,16 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         for index in 0..<Int(times.pointee.cnt) {
             times.pointee.elems[index].offset = microseconds / 1000
         }
-        let found = rd_kafka_offsets_for_times(handle, times, timeout)
+        let found = brokerFindsTimestamps ? rd_kafka_offsets_for_times(handle, times, timeout) : RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
+        var skipping: [Int32: Int64] = [:]
         for index in 0..<Int(partitions.pointee.cnt) {
             if lookedUp == RD_KAFKA_RESP_ERR_NO_ERROR && committed.pointee.elems[index].offset >= 0 { continue }
-            if found == RD_KAFKA_RESP_ERR_NO_ERROR && times.pointee.elems[index].err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                partitions.pointee.elems[index].offset = times.pointee.elems[index].offset
-            } else {
-                logger.warning("No offset for the start time; using auto.offset.reset", metadata: ["partition": "\(partitions.pointee.elems[index].partition)"])
-            }
+            let byTime = times.pointee.elems[index]
+            let usable = found == RD_KAFKA_RESP_ERR_NO_ERROR && byTime.err == RD_KAFKA_RESP_ERR_NO_ERROR
+            partitions.pointee.elems[index].offset = usable ? byTime.offset : switchyard_offset_beginning
+            skipping[partitions.pointee.elems[index].partition] = microseconds
         }
+        return skipping
     }
 
     /// Commits the moved commit points of `ids`, or of every partition; failures are logged and

@@ -72,4 +72,15 @@ struct ConsumerLedgerTests {
         #expect(again.map(\.token) == taken.map(\.token))
         #expect(again.allSatisfy { $0.deliveryAttempt == 1 })
     }
+
+    @Test func aStartTimeSkipsEarlierRecordsAndCommitsPastThem() throws {
+        var ledger = ConsumerLedger(prefetch: 10)
+        ledger.assign([0], skipping: [0: 1_000])
+        let early = ledger.add(Message(payload: [], publishedAt: 500), partition: 0, offset: 0)
+        let atStart = ledger.add(Message(payload: [], publishedAt: 1_000), partition: 0, offset: 1)
+        let afterStart = ledger.add(Message(payload: [], publishedAt: 900), partition: 0, offset: 2)
+        #expect(!early && atStart && afterStart)
+        #expect(ledger.take(10).map(\.token.sequence) == [1, 2])
+        #expect(ledger.commitPoints().map(\.offset) == [1])
+    }
 }

@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import Switchyard
+import SwitchyardContract
+import SwitchyardKafka
+import Synchronization
+import Testing
+
+/// The public contract suite against Kafka: an in-process mock cluster of 3 brokers by default, or the
+/// real cluster named by `SWITCHYARD_KAFKA_BROKERS`.
+@Suite(.serialized)
+struct KafkaContractSuiteTests {
+    /// Faster group membership than librdkafka's defaults, so rebalances in the tests take seconds.
+    private static let testProperties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+
+    private static let sharedCluster = Mutex<KafkaMockCluster?>(nil)
+
+    /// The mock cluster every case shares; each case works on topics and groups of its own.
+    private static func mockCluster() throws -> KafkaMockCluster {
+        try sharedCluster.withLock { cluster in
+            if let cluster { return cluster }
+            let started = try KafkaMockCluster(brokers: 3, logger: Logger(label: "test.kafka.mock", factory: { _ in SwiftLogNoOpLogHandler() }))
+            cluster = started
+            return started
+        }
+    }
+
+    private static func harness() throws -> ContractHarness {
+        let quiet = Logger(label: "test.kafka", factory: { _ in SwiftLogNoOpLogHandler() })
+        if let brokers = ProcessInfo.processInfo.environment["SWITCHYARD_KAFKA_BROKERS"], !brokers.isEmpty {
+            let configuration = KafkaConfiguration(bootstrapServers: brokers, properties: testProperties)
+            return ContractHarness(
+                namePrefix: "kafka",
+                caseTimeLimit: .seconds(120),
+                waitTimeLimit: .seconds(30),
+                quietPeriod: .seconds(1),
+                makeBackend: { KafkaBackend(configuration: configuration, logger: quiet) },
+                makeUnreachableBackend: { unreachable(logger: quiet) }
+            )
+        }
+        let cluster = try mockCluster()
+        let configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: testProperties, autoCreateTopics: true)
+        return ContractHarness(
+            namePrefix: "kafka",
+            caseTimeLimit: .seconds(120),
+            waitTimeLimit: .seconds(30),
+            quietPeriod: .seconds(1),
+            makeBackend: { KafkaBackend(configuration: configuration, mockCluster: cluster, logger: quiet) },
+            makeUnreachableBackend: { unreachable(logger: quiet) },
+            restartBroker: {
+                cluster.setBrokerDown()
+                try await Task.sleep(for: .milliseconds(500))
+                cluster.setBrokerUp()
+            }
+        )
+    }
+
+    /// A client whose bootstrap server is a local port nothing listens on (port 1 is privileged and unused).
+    private static func unreachable(logger: Logger) -> any MessagingBackend {
+        KafkaBackend(
+            configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1", properties: testProperties, adminTimeout: .seconds(5)),
+            logger: logger
+        )
+    }
+
+    @Test(arguments: ContractCase.all)
+    func kafkaBackendKeepsTheContract(_ contractCase: ContractCase) async throws {
+        let outcome = try await ContractSuite(harness: Self.harness()).run(contractCase)
+        #expect(outcome.result == .proved || outcome.result == .provedUnsupported, "\(contractCase): \(outcome.result) \(outcome.notes)")
+    }
+}
