@@ -76,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Switchyard",
                 "SwitchyardInMemory",
+                "SwitchyardKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
@@ -142,6 +143,7 @@ let package = Package(
             dependencies: [
                 "SwitchyardConfiguration",
                 "SwitchyardInMemory",
+                "SwitchyardKafka",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

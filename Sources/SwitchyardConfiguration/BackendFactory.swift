@@ -1,6 +1,7 @@
 import Logging
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardKafka
 
 /// Creates the backend that settings select.
 public enum BackendFactory {
@@ -11,7 +12,8 @@ public enum BackendFactory {
     ///
     /// For `inmemory` this is the process-wide embedded broker named ``sharedInMemoryBrokerName``, so
     /// every caller in one process sees the same topics and messages; the broker keeps the settings it
-    /// was first created with. Backends this build does not
+    /// was first created with. For `kafka` it is a client of the cluster at `kafka.bootstrapServers`,
+    /// with every `kafka.properties.*` value passed to librdkafka unchanged. Backends this build does not
     /// include fail with ``SwitchyardError/Code/unsupported``.
     public static func makeBackend(_ settings: SwitchyardSettings, logger: Logger) async throws(SwitchyardError) -> any MessagingBackend {
         switch settings.backend {
@@ -30,7 +32,20 @@ public enum BackendFactory {
                 )
             }
             return backend
-        case .kafka, .rabbitmq, .dual:
+        case .kafka:
+            guard !settings.kafka.bootstrapServers.isEmpty else {
+                throw SwitchyardError(
+                    .invalidConfiguration,
+                    "kafka.bootstrapServers is empty. Set it, or SWITCHYARD_KAFKA_BOOTSTRAP_SERVERS, to the cluster's host:port pairs."
+                )
+            }
+            let configuration = KafkaConfiguration(
+                bootstrapServers: settings.kafka.bootstrapServers.joined(separator: ","),
+                properties: settings.kafka.properties
+            )
+            logger.debug("Using Kafka", metadata: ["configuration": "\(configuration)"])
+            return KafkaBackend(configuration: configuration, logger: logger)
+        case .rabbitmq, .dual:
             throw SwitchyardError(
                 .unsupported,
                 "The \(settings.backend.rawValue) backend is not available in this build yet. Use --backend inmemory, or a build that includes it."

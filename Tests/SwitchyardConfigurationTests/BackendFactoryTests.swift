@@ -1,6 +1,7 @@
 import Logging
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardKafka
 import Testing
 
 @testable import SwitchyardConfiguration
@@ -16,7 +17,28 @@ import Testing
         #expect((backend as? InMemoryBackend) === InMemoryBackend.shared(named: BackendFactory.sharedInMemoryBrokerName))
     }
 
-    @Test(arguments: [SwitchyardSettings.Backend.kafka, .rabbitmq, .dual])
+    @Test func kafkaIsBuiltFromTheBootstrapServersAndPassesPropertiesThrough() async throws {
+        var settings = SwitchyardSettings()
+        settings.backend = .kafka
+        settings.kafka.bootstrapServers = ["one:9092", "two:9092"]
+        settings.kafka.properties = ["compression.type": "zstd", "sasl.password": "hunter2"]
+        let backend = try #require(try await BackendFactory.makeBackend(settings, logger: logger) as? KafkaBackend)
+        #expect(backend.name == "kafka")
+        #expect(backend.configuration.bootstrapServers == "one:9092,two:9092")
+        #expect(backend.configuration.properties == settings.kafka.properties)
+        #expect(backend.capabilities.contains(.persistent))
+        #expect(!"\(backend.configuration)".contains("hunter2"))
+        #expect("\(backend.configuration)".contains("compression.type=zstd"))
+    }
+
+    @Test func kafkaWithoutBootstrapServersIsAConfigurationError() async {
+        var settings = SwitchyardSettings()
+        settings.backend = .kafka
+        settings.kafka.bootstrapServers = []
+        await #expect(throws: SwitchyardError.self) { try await BackendFactory.makeBackend(settings, logger: logger) }
+    }
+
+    @Test(arguments: [SwitchyardSettings.Backend.rabbitmq, .dual])
     func backendsNotInThisBuildAreUnsupported(_ kind: SwitchyardSettings.Backend) async {
         var settings = SwitchyardSettings()
         settings.backend = kind
