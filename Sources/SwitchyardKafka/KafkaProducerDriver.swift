@@ -15,11 +15,17 @@ final class KafkaProducerDriver: ProducerDriver, @unchecked Sendable {
     // thread-safe; all mutable Swift state is in `state`, behind its lock; and the handle is destroyed
     // only by the poll thread, after `close()` has stopped new sends and waited for every report.
 
-    /// What becomes of one produce call.
+    /// What a delivery report says.
     enum Outcome: Sendable {
         case delivered(DeliveryPosition)
         case failed(SwitchyardError)
+    }
+
+    /// Why librdkafka did not take a message.
+    enum Refusal {
+        /// Its local queue is full: wait for reports to drain it, then try again.
         case queueFull
+        case failed(SwitchyardError)
     }
 
     private struct State {
@@ -59,9 +65,11 @@ final class KafkaProducerDriver: ProducerDriver, @unchecked Sendable {
 
     func send(_ message: Message, to topic: String) async throws(SwitchyardError) -> DeliveryPosition {
         while true {
-            let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-                if let refused = enqueue(message, to: topic, report: { continuation.resume(returning: $0) }) {
-                    continuation.resume(returning: refused)
+            let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome?, Never>) in
+                switch enqueue(message, to: topic, report: { continuation.resume(returning: $0) }) {
+                case nil: break
+                case .queueFull: continuation.resume(returning: nil)
+                case .failed(let error): continuation.resume(returning: .failed(error))
                 }
             }
             switch outcome {
@@ -69,7 +77,7 @@ final class KafkaProducerDriver: ProducerDriver, @unchecked Sendable {
                 return position
             case .failed(let error):
                 throw error
-            case .queueFull:
+            case nil:
                 try await waitForQueueSpace(message)
             }
         }
@@ -96,8 +104,6 @@ final class KafkaProducerDriver: ProducerDriver, @unchecked Sendable {
                 case .failed(let error):
                     refusal = error
                     break enqueueing
-                case .delivered:
-                    preconditionFailure("librdkafka reports a delivery only through the poll thread")
                 }
             }
         }
@@ -158,7 +164,7 @@ final class KafkaProducerDriver: ProducerDriver, @unchecked Sendable {
     /// Produces `message`. Returns `nil` when librdkafka accepted it, and `report` is later called with
     /// its delivery report from the poll thread; otherwise returns why it was refused, and `report` is
     /// never called.
-    private func enqueue(_ message: Message, to topic: String, report: @escaping @Sendable (Outcome) -> Void) -> Outcome? {
+    private func enqueue(_ message: Message, to topic: String, report: @escaping @Sendable (Outcome) -> Void) -> Refusal? {
         let admitted: Result<UInt, SwitchyardError> = state.withLock { state in
             if let fatal = state.fatal { return .failure(fatal) }
             if state.closed {
@@ -186,15 +192,15 @@ final class KafkaProducerDriver: ProducerDriver, @unchecked Sendable {
         guard let error else { return nil }
         rd_kafka_headers_destroy(headers)
         let code = rd_kafka_error_code(error)
-        let outcome: Outcome
+        let refusal: Refusal
         if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
             rd_kafka_error_destroy(error)
-            outcome = .queueFull
+            refusal = .queueFull
         } else {
-            outcome = .failed(KafkaErrorMapping.consume(error, "Producing message \(message.id) to '\(topic)'"))
+            refusal = .failed(KafkaErrorMapping.consume(error, "Producing message \(message.id) to '\(topic)'"))
         }
         state.withLock { _ = $0.pending.removeValue(forKey: id) }
-        return outcome
+        return refusal
     }
 
     // MARK: The poll thread
