@@ -88,11 +88,47 @@ public final class KafkaMockCluster: @unchecked Sendable {
         }
     }
 
-    /// Makes the next `count` requests of Kafka API `apiKey` (0 is Produce, 1 is Fetch) fail with `error`.
-    public func failNextRequests(apiKey: Int16, count: Int, with error: rd_kafka_resp_err_t) {
-        let errors = [rd_kafka_resp_err_t](repeating: error, count: count)
-        errors.withUnsafeBufferPointer { buffer in
-            rd_kafka_mock_push_request_errors_array(cluster, apiKey, buffer.count, buffer.baseAddress)
+    /// A Kafka request type whose next requests can be made to fail.
+    public enum Request: Int16, Sendable {
+        case produce = 0
+        case fetch = 1
+        case listOffsets = 2
+        case metadata = 3
+        case offsetCommit = 8
+        case offsetFetch = 9
+        case findCoordinator = 10
+        case joinGroup = 11
+        case heartbeat = 12
+        case syncGroup = 14
+        case initProducerID = 22
+    }
+
+    /// A broker error to inject.
+    public enum InjectedError: Sendable {
+        case notLeaderForPartition
+        case leaderNotAvailable
+        case requestTimedOut
+        case notEnoughReplicas
+        case networkException
+        case notCoordinator
+
+        var code: rd_kafka_resp_err_t {
+            switch self {
+            case .notLeaderForPartition: RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION
+            case .leaderNotAvailable: RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE
+            case .requestTimedOut: RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT
+            case .notEnoughReplicas: RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS
+            case .networkException: RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION
+            case .notCoordinator: RD_KAFKA_RESP_ERR_NOT_COORDINATOR
+            }
+        }
+    }
+
+    /// Makes the next requests of type `request`, to any broker, fail with `errors`, one error each, in order.
+    public func failNextRequests(_ request: Request, with errors: [InjectedError]) {
+        let codes = errors.map(\.code)
+        codes.withUnsafeBufferPointer { buffer in
+            rd_kafka_mock_push_request_errors_array(cluster, request.rawValue, buffer.count, buffer.baseAddress)
         }
     }
 
