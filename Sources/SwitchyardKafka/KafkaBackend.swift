@@ -6,9 +6,14 @@ import Switchyard
 /// Producers send with `acks=all`, idempotence on and the `murmur2_random` partitioner, so keys land on
 /// the same partitions as with Java clients; a send returns on its delivery report. Consumers join a
 /// consumer group and commit only the contiguous acked prefix of each partition, periodically, on
-/// every rebalance and on close, so nothing acked is lost and nothing unacked is skipped.
-/// `nack(requeue:)` redelivers from the consumer's memory (see ``KafkaConsumerDriver``), and
-/// dead-lettering produces to `<topic>.dlq`.
+/// every rebalance and on close, so nothing acked is lost and nothing unacked is skipped. Fetching
+/// pauses while a consumer holds its prefetch, and closing a consumer leaves its group at once.
+///
+/// `nack(requeue:)` redelivers the message from the consumer's own memory, ahead of newer messages,
+/// with its attempt count raised; its offset stays uncommitted meanwhile, so if the consumer goes away
+/// first, the partition's next owner fetches it again, with the count starting over. Attempt counts are
+/// therefore exact only within one consumer, and the backend does not claim `deliveryAttemptCount`.
+/// Dead-lettering produces the message to `<topic>.dlq`.
 ///
 /// Against a ``KafkaMockCluster``, topics are created through the mock's own API and the backend does
 /// not claim `persistent`, since the mock keeps its data in memory. Against a real cluster, topics are
@@ -36,7 +41,7 @@ public final class KafkaBackend: MessagingBackend {
         self.logger = logger
         var capabilities: BackendCapabilities = [.replay, .orderedPerKey, .competingConsumers, .deadLetter]
         if mockCluster == nil { capabilities.insert(.persistent) }
-        if configuration.autoCreateTopics { capabilities.insert(.autoCreateTopics) }
+        if configuration.autoCreateTopics || mockCluster != nil { capabilities.insert(.autoCreateTopics) }
         self.capabilities = capabilities
     }
 

@@ -10,7 +10,7 @@ public struct KafkaConfiguration: Sendable, Hashable, CustomStringConvertible {
     public var properties: [String: String]
     /// Whether the cluster creates a topic that is sent to before it exists. Only declare it when the
     /// brokers run with `auto.create.topics.enable=true`; otherwise sending to a missing topic fails with
-    /// `topicNotFound`.
+    /// `topicNotFound`. A mock cluster always creates topics on demand, whatever this says.
     public var autoCreateTopics: Bool
     /// The largest message accepted, counting key, payload and headers. Keep it at or under the brokers'
     /// `message.max.bytes`; the default suits a broker left at its default.

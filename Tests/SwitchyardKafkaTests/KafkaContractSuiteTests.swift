@@ -39,7 +39,7 @@ struct KafkaContractSuiteTests {
             )
         }
         let cluster = try mockCluster()
-        let configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: testProperties, autoCreateTopics: true)
+        let configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: testProperties)
         return ContractHarness(
             namePrefix: "kafka",
             caseTimeLimit: .seconds(120),
@@ -67,5 +67,17 @@ struct KafkaContractSuiteTests {
     func kafkaBackendKeepsTheContract(_ contractCase: ContractCase) async throws {
         let outcome = try await ContractSuite(harness: Self.harness()).run(contractCase)
         #expect(outcome.result == .proved || outcome.result == .provedUnsupported, "\(contractCase): \(outcome.result) \(outcome.notes)")
+    }
+
+    /// The capability cases prove every flag the backend declares and show each one it lacks failing
+    /// clearly: exact attempt counts always, and persistence on the mock cluster.
+    @Test func capabilityCasesProveEveryDeclaredFlagAndTheAbsenceOfEveryOther() async throws {
+        var outcomes: [ContractOutcome] = []
+        for contractCase in ContractCase.capabilityCases {
+            outcomes.append(try await ContractSuite(harness: Self.harness()).run(contractCase))
+        }
+        let declared = try #require(outcomes.first?.declaredCapabilities)
+        #expect(!declared.contains(.deliveryAttemptCount))
+        #expect(ContractCoverage.missing(in: outcomes, for: declared).isEmpty, "\(ContractCoverage.missing(in: outcomes, for: declared))")
     }
 }
