@@ -20,6 +20,7 @@ final class DedicatedThread: Sendable {
     /// Runs `body` on the new thread. Call it once.
     func start(_ body: @escaping @Sendable () -> Void) {
         let thread = Thread { [self] in
+            Thread.current.name = name
             body()
             let joiners = state.withLock { state in
                 state.finished = true
@@ -28,7 +29,6 @@ final class DedicatedThread: Sendable {
             }
             for joiner in joiners { joiner.resume() }
         }
-        thread.name = name
         thread.start()
     }
 
