@@ -319,7 +319,11 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
             if code != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS {
                 logger.warning("Kafka rebalance failed", metadata: ["detail": "\(KafkaErrorMapping.error(code, "Rebalancing"))"])
             }
-            commit(ids)
+            // Lost partitions may already belong to another member: committing for them could
+            // overwrite the new owner's progress, so only a clean revoke commits.
+            if rd_kafka_assignment_lost(handle) == 0 {
+                commit(ids)
+            }
             state.withLock { state in state.ledger.revoke(ids) }
             if cooperative {
                 if let error = rd_kafka_incremental_unassign(handle, partitions) {
