@@ -45,8 +45,8 @@ struct ConsumerLedger {
     /// Whether fetching should pause: as many deliveries are fetched or out as the prefetch allows.
     var isFull: Bool { ready.count + outstanding.count >= prefetch }
 
-    /// How many deliveries are out with the application, unsettled.
-    var outstandingCount: Int { outstanding.count }
+    /// How many deliveries this consumer holds: fetched and waiting, or out with the application.
+    var heldCount: Int { ready.count + outstanding.count }
 
     /// Starts tracking newly assigned partitions, each with a fresh epoch. Those in `skipping` skip
     /// records published before the given time, up to the first one at or after it.

@@ -188,6 +188,9 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         return served
     }
 
+    /// How many deliveries this consumer holds in memory, fetched or out with the application.
+    var heldCount: Int { state.withLock { $0.ledger.heldCount } }
+
     // MARK: Joining
 
     private func waitForAssignment(timeout: Duration) async -> Bool {
