@@ -56,7 +56,7 @@ public final class KafkaBackend: MessagingBackend {
             throw SwitchyardError(.invalidConfiguration, "Topic '\(spec.name)' asks for \(spec.partitions) partitions; use at least 1.")
         }
         if let mockCluster {
-            try mockCluster.createTopic(spec.name, partitions: spec.partitions, replicationFactor: spec.replicationFactor)
+            try await mockCluster.createTopic(spec.name, partitions: spec.partitions, replicationFactor: spec.replicationFactor)
         } else {
             try await RDKafkaAdmin.createTopic(spec, configuration: configuration, logger: logger)
         }

@@ -15,9 +15,9 @@ import Synchronization
 /// fetches the message again (with its attempt count starting over, which is why this backend does not
 /// declare exact attempt counts).
 final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
-    // Safe to share: `handle` and `queue` are used only by the poll thread, apart from creation; every
-    // other mutable value is in `state`, behind its lock; and the handle is destroyed by the poll thread
-    // as its last act.
+    // Safe to share: after creation, `handle` and `queue` are used only by the poll thread; every other
+    // mutable value is in `state`, behind its lock; and the handle is destroyed by the poll thread as
+    // its last act.
 
     private struct Waiter {
         var id: UInt64
@@ -32,6 +32,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         var closed = false
         var assigned = false
         var assignmentWaiter: CheckedContinuation<Bool, Never>?
+        var joinFailure: SwitchyardError?
     }
 
     private let handle: OpaquePointer
@@ -76,18 +77,11 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
             handle: handle, queue: queue, topic: topic, options: options, configuration: configuration,
             brokerFindsTimestamps: brokerFindsTimestamps, logger: logger
         )
-
-        let subscription = rd_kafka_topic_partition_list_new(1)
-        rd_kafka_topic_partition_list_add(subscription, topic, switchyard_partition_unassigned)
-        let subscribed = rd_kafka_subscribe(handle, subscription)
-        rd_kafka_topic_partition_list_destroy(subscription)
         driver.pollThread.start { [driver] in driver.poll() }
-        if subscribed != RD_KAFKA_RESP_ERR_NO_ERROR {
-            try? await driver.close()
-            throw KafkaErrorMapping.error(subscribed, "Subscribing to '\(topic)'")
-        }
         guard await driver.waitForAssignment(timeout: configuration.groupJoinTimeout) else {
+            let failure = driver.state.withLock { $0.joinFailure }
             try? await driver.close()
+            if let failure { throw failure }
             throw SwitchyardError(
                 .brokerUnavailable,
                 "The consumer got no partitions of '\(topic)' within \(configuration.groupJoinTimeout). Check that the cluster is reachable and the topic exists, then retry."
@@ -202,7 +196,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let known: Bool? = state.withLock { state in
                 if state.assigned { return true }
-                if state.closed { return false }
+                if state.closed || state.joinFailure != nil { return false }
                 state.assignmentWaiter = continuation
                 return nil
             }
@@ -221,6 +215,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
     // MARK: The poll thread
 
     private func poll() {
+        subscribe()
         var paused = false
         var lastCommit = ContinuousClock.now
         while !stopping.isRaised {
@@ -251,6 +246,17 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
             rd_kafka_event_destroy(event)
         }
         leaveGroup()
+    }
+
+    /// Subscribes to the topic; a failure ends the wait for an assignment at once.
+    private func subscribe() {
+        let subscription = rd_kafka_topic_partition_list_new(1)
+        defer { rd_kafka_topic_partition_list_destroy(subscription) }
+        rd_kafka_topic_partition_list_add(subscription, topic, switchyard_partition_unassigned)
+        let result = rd_kafka_subscribe(handle, subscription)
+        guard result != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+        state.withLock { $0.joinFailure = KafkaErrorMapping.error(result, "Subscribing to '\(topic)'") }
+        resolveAssignmentWait(false)
     }
 
     /// Commits what the acks made final, then leaves the group, serving the rebalance events that

@@ -8,6 +8,9 @@ import Switchyard
 /// data in memory (at most 5 MiB or 100k message sets per partition; older data is dropped silently),
 /// has no TLS, SASL or CreateTopics API, and its fault hooks work only in this process. Meant for tests
 /// and development; call ``shutdown()`` when done.
+///
+/// Every call into the cluster waits for the cluster's own thread, so each runs on a thread of its own,
+/// never on Swift's cooperative pool.
 public final class KafkaMockCluster: @unchecked Sendable {
     // Safe to share: `cluster` and `handle` are set once in init and only read afterwards; librdkafka's
     // mock cluster API is thread-safe (every call is an operation sent to the cluster's own thread), and
@@ -25,7 +28,14 @@ public final class KafkaMockCluster: @unchecked Sendable {
     public let brokerCount: Int
 
     /// Starts a cluster of `brokers` brokers on free local ports.
-    public init(brokers: Int = 3, logger: Logger = Logger(label: "switchyard.kafka.mock")) throws(SwitchyardError) {
+    public static func start(brokers: Int = 3, logger: Logger = Logger(label: "switchyard.kafka.mock")) async throws(SwitchyardError) -> KafkaMockCluster {
+        let started = await DedicatedThread.run(name: "switchyard-kafka-mock-start") {
+            Result { () throws(SwitchyardError) in try KafkaMockCluster(brokers: brokers, logger: logger) }
+        }
+        return try started.get()
+    }
+
+    private init(brokers: Int, logger: Logger) throws(SwitchyardError) {
         guard brokers >= 1 else {
             throw SwitchyardError(.invalidConfiguration, "A mock cluster needs at least 1 broker; \(brokers) were asked for.")
         }
@@ -61,9 +71,9 @@ public final class KafkaMockCluster: @unchecked Sendable {
 
     /// Creates a topic, or leaves an existing one as it is. The replication factor defaults to the
     /// broker count, at most 3.
-    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int? = nil) throws(SwitchyardError) {
+    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int? = nil) async throws(SwitchyardError) {
         let replicas = replicationFactor ?? min(3, brokerCount)
-        let result = rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicas))
+        let result = await onOwnThread { [self] in rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicas)) }
         if result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
             throw KafkaErrorMapping.error(result, "Creating topic '\(name)' on the mock cluster")
         }
@@ -71,18 +81,18 @@ public final class KafkaMockCluster: @unchecked Sendable {
 
     /// Takes broker `id` (1 through ``brokerCount``) or, with `nil`, every broker down: connections are
     /// closed and new ones refused. Leadership does not move.
-    public func setBrokerDown(_ id: Int? = nil) {
-        _ = rd_kafka_mock_broker_set_down(cluster, Int32(id ?? -1))
+    public func setBrokerDown(_ id: Int? = nil) async {
+        _ = await onOwnThread { [self] in rd_kafka_mock_broker_set_down(cluster, Int32(id ?? -1)) }
     }
 
     /// Lets broker `id`, or every broker with `nil`, accept connections again.
-    public func setBrokerUp(_ id: Int? = nil) {
-        _ = rd_kafka_mock_broker_set_up(cluster, Int32(id ?? -1))
+    public func setBrokerUp(_ id: Int? = nil) async {
+        _ = await onOwnThread { [self] in rd_kafka_mock_broker_set_up(cluster, Int32(id ?? -1)) }
     }
 
     /// Moves the leadership of one partition to broker `id`.
-    public func setPartitionLeader(topic: String, partition: Int, broker id: Int) throws(SwitchyardError) {
-        let result = rd_kafka_mock_partition_set_leader(cluster, topic, Int32(partition), Int32(id))
+    public func setPartitionLeader(topic: String, partition: Int, broker id: Int) async throws(SwitchyardError) {
+        let result = await onOwnThread { [self] in rd_kafka_mock_partition_set_leader(cluster, topic, Int32(partition), Int32(id)) }
         if result != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaErrorMapping.error(result, "Moving the leader of \(topic)/\(partition) to broker \(id)")
         }
@@ -125,11 +135,17 @@ public final class KafkaMockCluster: @unchecked Sendable {
     }
 
     /// Makes the next requests of type `request`, to any broker, fail with `errors`, one error each, in order.
-    public func failNextRequests(_ request: Request, with errors: [InjectedError]) {
+    public func failNextRequests(_ request: Request, with errors: [InjectedError]) async {
         let codes = errors.map(\.code)
-        codes.withUnsafeBufferPointer { buffer in
-            rd_kafka_mock_push_request_errors_array(cluster, request.rawValue, buffer.count, buffer.baseAddress)
+        await onOwnThread { [self] in
+            codes.withUnsafeBufferPointer { buffer in
+                rd_kafka_mock_push_request_errors_array(cluster, request.rawValue, buffer.count, buffer.baseAddress)
+            }
         }
+    }
+
+    private func onOwnThread<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
+        await DedicatedThread.run(name: "switchyard-kafka-mock-call", body)
     }
 
     /// Stops the cluster and releases it. Clients still connected lose their connections. Calling it

@@ -3,7 +3,6 @@ import Logging
 import Switchyard
 import SwitchyardContract
 import SwitchyardKafka
-import Synchronization
 import Testing
 
 /// The public contract suite against Kafka: an in-process mock cluster of 3 brokers by default, or the
@@ -13,19 +12,13 @@ struct KafkaContractSuiteTests {
     /// Faster group membership than librdkafka's defaults, so rebalances in the tests take seconds.
     private static let testProperties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
 
-    private static let sharedCluster = Mutex<KafkaMockCluster?>(nil)
-
-    /// The mock cluster every case shares; each case works on topics and groups of its own.
-    private static func mockCluster() throws -> KafkaMockCluster {
-        try sharedCluster.withLock { cluster in
-            if let cluster { return cluster }
-            let started = try KafkaMockCluster(brokers: 3, logger: Logger(label: "test.kafka.mock", factory: { _ in SwiftLogNoOpLogHandler() }))
-            cluster = started
-            return started
-        }
+    /// The mock cluster every case shares, started on first use; each case works on topics and groups of
+    /// its own.
+    private static let sharedCluster = Task {
+        try await KafkaMockCluster.start(brokers: 3, logger: Logger(label: "test.kafka.mock", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
-    private static func harness() throws -> ContractHarness {
+    private static func harness() async throws -> ContractHarness {
         let quiet = Logger(label: "test.kafka", factory: { _ in SwiftLogNoOpLogHandler() })
         if let brokers = ProcessInfo.processInfo.environment["SWITCHYARD_KAFKA_BROKERS"], !brokers.isEmpty {
             let configuration = KafkaConfiguration(bootstrapServers: brokers, properties: testProperties)
@@ -38,7 +31,7 @@ struct KafkaContractSuiteTests {
                 makeUnreachableBackend: { unreachable(logger: quiet) }
             )
         }
-        let cluster = try mockCluster()
+        let cluster = try await sharedCluster.value
         let configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: testProperties)
         return ContractHarness(
             namePrefix: "kafka",
@@ -48,9 +41,9 @@ struct KafkaContractSuiteTests {
             makeBackend: { KafkaBackend(configuration: configuration, mockCluster: cluster, logger: quiet) },
             makeUnreachableBackend: { unreachable(logger: quiet) },
             restartBroker: {
-                cluster.setBrokerDown()
+                await cluster.setBrokerDown()
                 try await Task.sleep(for: .milliseconds(500))
-                cluster.setBrokerUp()
+                await cluster.setBrokerUp()
             }
         )
     }
@@ -65,7 +58,7 @@ struct KafkaContractSuiteTests {
 
     @Test(arguments: ContractCase.all)
     func kafkaBackendKeepsTheContract(_ contractCase: ContractCase) async throws {
-        let outcome = try await ContractSuite(harness: Self.harness()).run(contractCase)
+        let outcome = try await ContractSuite(harness: await Self.harness()).run(contractCase)
         #expect(outcome.result == .proved || outcome.result == .provedUnsupported, "\(contractCase): \(outcome.result) \(outcome.notes)")
     }
 
@@ -74,7 +67,7 @@ struct KafkaContractSuiteTests {
     @Test func capabilityCasesProveEveryDeclaredFlagAndTheAbsenceOfEveryOther() async throws {
         var outcomes: [ContractOutcome] = []
         for contractCase in ContractCase.capabilityCases {
-            outcomes.append(try await ContractSuite(harness: Self.harness()).run(contractCase))
+            outcomes.append(try await ContractSuite(harness: await Self.harness()).run(contractCase))
         }
         let declared = try #require(outcomes.first?.declaredCapabilities)
         #expect(!declared.contains(.deliveryAttemptCount))

@@ -21,7 +21,7 @@ struct KafkaFaultTests {
     /// Sends 300 keyed messages to a 3-partition topic on a fresh 3-broker cluster, applies `fault`
     /// after the first 100, and consumes until every sent message has arrived or 60 seconds pass.
     private func run(_ label: String, fault: @escaping @Sendable (KafkaMockCluster, String) async throws -> Void) async throws -> Tally {
-        let cluster = try KafkaMockCluster(brokers: 3, logger: Self.quiet)
+        let cluster = try await KafkaMockCluster.start(brokers: 3, logger: Self.quiet)
         let configuration = KafkaConfiguration(
             bootstrapServers: cluster.bootstrapServers,
             properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
@@ -79,10 +79,10 @@ struct KafkaFaultTests {
 
     @Test func aBrokerThatGoesDownAndComesBackLosesNoSentMessage() async throws {
         let tally = try await run("broker-down") { cluster, _ in
-            cluster.setBrokerDown(1)
+            await cluster.setBrokerDown(1)
             Task {
                 try await Task.sleep(for: .seconds(2))
-                cluster.setBrokerUp(1)
+                await cluster.setBrokerUp(1)
             }
         }
         #expect(tally.sent == 300)
@@ -92,7 +92,7 @@ struct KafkaFaultTests {
     @Test func movingEveryPartitionLeaderLosesNoSentMessage() async throws {
         let tally = try await run("leader-move") { cluster, topic in
             for partition in 0..<3 {
-                try cluster.setPartitionLeader(topic: topic, partition: partition, broker: (partition + 1) % 3 + 1)
+                try await cluster.setPartitionLeader(topic: topic, partition: partition, broker: (partition + 1) % 3 + 1)
             }
         }
         #expect(tally.sent == 300)
@@ -101,8 +101,8 @@ struct KafkaFaultTests {
 
     @Test func injectedProduceAndFetchErrorsLoseNoSentMessage() async throws {
         let tally = try await run("request-errors") { cluster, _ in
-            cluster.failNextRequests(.produce, with: [.notLeaderForPartition, .requestTimedOut, .notLeaderForPartition, .notEnoughReplicas, .requestTimedOut])
-            cluster.failNextRequests(.fetch, with: [.notLeaderForPartition, .requestTimedOut])
+            await cluster.failNextRequests(.produce, with: [.notLeaderForPartition, .requestTimedOut, .notLeaderForPartition, .notEnoughReplicas, .requestTimedOut])
+            await cluster.failNextRequests(.fetch, with: [.notLeaderForPartition, .requestTimedOut])
         }
         #expect(tally.sent == 300)
         #expect(tally.lost.isEmpty, "lost \(tally.lost)")

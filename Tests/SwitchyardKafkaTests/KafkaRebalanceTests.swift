@@ -21,7 +21,7 @@ struct KafkaRebalanceTests {
 
     @Test(arguments: ["range,roundrobin", "cooperative-sticky"])
     func deliveriesOfRevokedPartitionsAreDroppedAndGoToTheirNewOwner(_ strategy: String) async throws {
-        let cluster = try KafkaMockCluster(brokers: 3, logger: Self.quiet)
+        let cluster = try await KafkaMockCluster.start(brokers: 3, logger: Self.quiet)
         let backend = KafkaBackend(
             configuration: KafkaConfiguration(
                 bootstrapServers: cluster.bootstrapServers,

@@ -14,7 +14,7 @@ struct KcatInteropTests {
     private static let quiet = Logger(label: "test.kafka.kcat", factory: { _ in SwiftLogNoOpLogHandler() })
 
     private func withCluster(_ body: (KafkaMockCluster, KafkaBackend) async throws -> Void) async throws {
-        let cluster = try KafkaMockCluster(brokers: 3, logger: Self.quiet)
+        let cluster = try await KafkaMockCluster.start(brokers: 3, logger: Self.quiet)
         let configuration = KafkaConfiguration(
             bootstrapServers: cluster.bootstrapServers,
             properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
