@@ -214,6 +214,12 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
 
     // MARK: The poll thread
 
+    /// A fetched record, decoded, waiting to be added to the ledger.
+    private typealias Fetched = (message: Message, partition: Int32, offset: Int64)
+
+    /// The most events served in one burst, between backpressure and commit checks.
+    private static let burstLimit = 1000
+
     private func poll() {
         subscribe()
         var paused = false
@@ -224,26 +230,39 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
                 lastCommit = .now
             }
             paused = applyBackpressure(paused: paused)
-            guard let event = rd_kafka_queue_poll(queue, 50) else { continue }
-            switch rd_kafka_event_type(event) {
-            case RD_KAFKA_EVENT_FETCH:
-                fetched(event)
-            case RD_KAFKA_EVENT_REBALANCE:
-                rebalance(event)
-                paused = false
-            case RD_KAFKA_EVENT_LOG:
-                RDKafkaEvents.log(event, to: logger)
-            case RD_KAFKA_EVENT_ERROR:
-                let (code, text, isFatal) = RDKafkaEvents.error(event)
-                logger.log(
-                    level: isFatal ? .error : .warning,
-                    "Kafka consumer error",
-                    metadata: ["topic": "\(topic)", "code": "\(String(cString: rd_kafka_err2name(code)))", "detail": "\(text)"]
-                )
-            default:
-                break
+            guard let first = rd_kafka_queue_poll(queue, 50) else { continue }
+            // Serve what is already queued in one burst, adding records to the ledger together, but
+            // never more records than the prefetch has room for, so pausing stays prompt.
+            let room = max(1, options.prefetch - state.withLock { $0.ledger.heldCount })
+            var records: [Fetched] = []
+            var served = 0
+            var next: OpaquePointer? = first
+            while let event = next {
+                switch rd_kafka_event_type(event) {
+                case RD_KAFKA_EVENT_FETCH:
+                    if let record = fetched(event) { records.append(record) }
+                case RD_KAFKA_EVENT_REBALANCE:
+                    add(records)
+                    records = []
+                    rebalance(event)
+                    paused = false
+                case RD_KAFKA_EVENT_LOG:
+                    RDKafkaEvents.log(event, to: logger)
+                case RD_KAFKA_EVENT_ERROR:
+                    let (code, text, isFatal) = RDKafkaEvents.error(event)
+                    logger.log(
+                        level: isFatal ? .error : .warning,
+                        "Kafka consumer error",
+                        metadata: ["topic": "\(topic)", "code": "\(String(cString: rd_kafka_err2name(code)))", "detail": "\(text)"]
+                    )
+                default:
+                    break
+                }
+                rd_kafka_event_destroy(event)
+                served += 1
+                next = served < Self.burstLimit && records.count < room ? rd_kafka_queue_poll(queue, 0) : nil
             }
-            rd_kafka_event_destroy(event)
+            add(records)
         }
         leaveGroup()
     }
@@ -283,19 +302,28 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         rd_kafka_destroy(handle)
     }
 
-    private func fetched(_ event: OpaquePointer) {
-        guard let record = rd_kafka_event_message_next(event) else { return }
+    /// The record a fetch event carries, or `nil` for a fetch error, which is logged.
+    private func fetched(_ event: OpaquePointer) -> Fetched? {
+        guard let record = rd_kafka_event_message_next(event) else { return nil }
         let code = record.pointee.err
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
             if code != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 logger.warning("Kafka fetch error", metadata: ["topic": "\(topic)", "detail": "\(KafkaErrorMapping.error(code, "Fetching"))"])
             }
-            return
+            return nil
         }
-        let message = RDKafkaRecord.message(from: record, topic: topic)
+        return (RDKafkaRecord.message(from: record, topic: topic), record.pointee.partition, record.pointee.offset)
+    }
+
+    /// Adds fetched records to the ledger and hands them to waiting receives.
+    private func add(_ records: [Fetched]) {
+        guard !records.isEmpty else { return }
         let served = state.withLock { state -> [(Waiter, [ReceivedMessage])] in
-            guard state.ledger.add(message, partition: record.pointee.partition, offset: record.pointee.offset) else { return [] }
-            return Self.serveWaiters(&state)
+            var added = false
+            for record in records {
+                added = state.ledger.add(record.message, partition: record.partition, offset: record.offset) || added
+            }
+            return added ? Self.serveWaiters(&state) : []
         }
         for (waiter, batch) in served { waiter.continuation.resume(returning: batch) }
     }
