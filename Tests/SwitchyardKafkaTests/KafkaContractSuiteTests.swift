@@ -18,9 +18,14 @@ struct KafkaContractSuiteTests {
         try await KafkaMockCluster.start(brokers: 3, logger: Logger(label: "test.kafka.mock", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
+    /// The real cluster to run against instead of the mock, from `SWITCHYARD_KAFKA_BROKERS`.
+    private static var realBrokers: String? {
+        ProcessInfo.processInfo.environment["SWITCHYARD_KAFKA_BROKERS"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     private static func harness() async throws -> ContractHarness {
         let quiet = Logger(label: "test.kafka", factory: { _ in SwiftLogNoOpLogHandler() })
-        if let brokers = ProcessInfo.processInfo.environment["SWITCHYARD_KAFKA_BROKERS"], !brokers.isEmpty {
+        if let brokers = realBrokers {
             let configuration = KafkaConfiguration(bootstrapServers: brokers, properties: testProperties)
             return ContractHarness(
                 namePrefix: "kafka",
@@ -59,6 +64,10 @@ struct KafkaContractSuiteTests {
     @Test(arguments: ContractCase.all)
     func kafkaBackendKeepsTheContract(_ contractCase: ContractCase) async throws {
         let outcome = try await ContractSuite(harness: await Self.harness()).run(contractCase)
+        if case .skipped = outcome.result, Self.realBrokers != nil, contractCase == .brokerRestartMidStream {
+            // A real cluster cannot be restarted from here; the mock cluster runs this case.
+            return
+        }
         #expect(outcome.result == .proved || outcome.result == .provedUnsupported, "\(contractCase): \(outcome.result) \(outcome.notes)")
     }
 
