@@ -75,6 +75,21 @@ struct KcatInteropTests {
         }
     }
 
+    @Test func aTombstoneFromKcatArrivesAsAnEmptyPayload() async throws {
+        try await withCluster { cluster, backend in
+            let topic = "kcat-tombstone"
+            try await backend.ensureTopic(TopicSpec(name: topic, partitions: 1))
+            let consumer = try await backend.makeConsumer(topic: topic, options: ConsumerOptions(group: "g", startPosition: .earliest))
+            _ = try await runKcat(["-P", "-Z", "-b", cluster.bootstrapServers, "-t", topic, "-K", "|"], input: "deleted-key|\n")
+            let received = try await within(.seconds(30), "receiving the tombstone") { try await consumer.receive(maxMessages: 10) }
+            try #require(received.count == 1)
+            #expect(received[0].message.key == Array("deleted-key".utf8))
+            #expect(received[0].message.payload.isEmpty)
+            try await received[0].ack()
+            try await consumer.close()
+        }
+    }
+
     @Test func aMessageProducedBySwitchyardIsReadIdenticallyByKcat() async throws {
         try await withCluster { cluster, backend in
             let topic = "kcat-out"
