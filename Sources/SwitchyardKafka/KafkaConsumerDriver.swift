@@ -33,6 +33,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         var assigned = false
         var assignmentWaiter: CheckedContinuation<Bool, Never>?
         var joinFailure: SwitchyardError?
+        var joinTimedOut = false
     }
 
     private let handle: OpaquePointer
@@ -189,14 +190,15 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
 
     private func waitForAssignment(timeout: Duration) async -> Bool {
         let timer = Task { [self] in
-            try? await Task.sleep(for: timeout)
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            state.withLock { $0.joinTimedOut = true }
             resolveAssignmentWait(false)
         }
         defer { timer.cancel() }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let known: Bool? = state.withLock { state in
                 if state.assigned { return true }
-                if state.closed || state.joinFailure != nil { return false }
+                if state.closed || state.joinFailure != nil || state.joinTimedOut { return false }
                 state.assignmentWaiter = continuation
                 return nil
             }
