@@ -199,8 +199,19 @@ final class KafkaProducerDriver: ProducerDriver, @unchecked Sendable {
         } else {
             refusal = .failed(KafkaErrorMapping.consume(error, "Producing message \(message.id) to '\(topic)'"))
         }
-        state.withLock { _ = $0.pending.removeValue(forKey: id) }
+        let drained = state.withLock { state in
+            state.pending[id] = nil
+            return Self.takeFlushWaitersIfDrained(&state)
+        }
+        for waiter in drained { waiter.resume() }
         return refusal
+    }
+
+    /// The flush waiters to resume, once nothing is pending.
+    private static func takeFlushWaitersIfDrained(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        guard state.pending.isEmpty else { return [] }
+        defer { state.flushWaiters = [] }
+        return state.flushWaiters
     }
 
     // MARK: The poll thread
@@ -238,9 +249,7 @@ final class KafkaProducerDriver: ProducerDriver, @unchecked Sendable {
         }
         let (resumable, drained) = state.withLock { state in
             let resumable = outcomes.compactMap { id, outcome in state.pending.removeValue(forKey: id).map { ($0, outcome) } }
-            guard state.pending.isEmpty else { return (resumable, [CheckedContinuation<Void, Never>]()) }
-            defer { state.flushWaiters = [] }
-            return (resumable, state.flushWaiters)
+            return (resumable, Self.takeFlushWaitersIfDrained(&state))
         }
         for (report, outcome) in resumable { report(outcome) }
         for waiter in drained { waiter.resume() }
