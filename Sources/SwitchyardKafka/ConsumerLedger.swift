@@ -71,19 +71,17 @@ struct ConsumerLedger {
     /// Adds a fetched record. Returns `false` when it is not to be delivered: its partition is not
     /// assigned here any more, or it is skipped on the way to a start time.
     mutating func add(_ message: Message, partition: Int32, offset: Int64) -> Bool {
-        guard var tracked = partitions[partition] else { return false }
-        if let next = tracked.next, offset < next { return false }
-        tracked.next = offset + 1
-        if let start = tracked.skipBefore {
-            if (message.publishedAt ?? start) < start {
-                partitions[partition] = tracked
-                return false
-            }
-            tracked.skipBefore = nil
+        // Fields are read one by one and written in place, so the partition's offset table is never
+        // copied (a copied `Partition` would make every insert copy the whole table).
+        guard let epoch = partitions[partition]?.epoch else { return false }
+        if let next = partitions[partition]?.next, offset < next { return false }
+        partitions[partition]?.next = offset + 1
+        if let start = partitions[partition]?.skipBefore {
+            if (message.publishedAt ?? start) < start { return false }
+            partitions[partition]?.skipBefore = nil
         }
-        tracked.unsettled[offset] = 1
-        partitions[partition] = tracked
-        let token = DeliveryToken(partition: partition, sequence: offset, epoch: tracked.epoch)
+        partitions[partition]?.unsettled[offset] = 1
+        let token = DeliveryToken(partition: partition, sequence: offset, epoch: epoch)
         ready.append(
             ReceivedMessage(message: message, position: DeliveryPosition(partition: partition, offset: offset), deliveryAttempt: 1, token: token)
         )
