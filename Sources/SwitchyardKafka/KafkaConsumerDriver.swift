@@ -15,9 +15,10 @@ import Synchronization
 /// fetches the message again (with its attempt count starting over, which is why this backend does not
 /// declare exact attempt counts).
 final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
-    // Safe to share: after creation, `handle` and `queue` are used only by the poll thread; every other
-    // mutable value is in `state`, behind its lock; and the handle is destroyed by the poll thread as
-    // its last act.
+    // Safe to share: after creation, `handle` and `queue` are used only by the poll thread, except for
+    // `rd_kafka_queue_yield`, which is thread-safe and is called under `state`'s lock only while
+    // `queueOpen` says the queue exists; every other mutable value is in `state`, behind its lock; and
+    // the handle is destroyed by the poll thread as its last act.
 
     private struct Waiter {
         var id: UInt64
@@ -34,6 +35,10 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         var assignmentWaiter: CheckedContinuation<Bool, Never>?
         var joinFailure: SwitchyardError?
         var joinTimedOut = false
+        /// Whether fetching is paused at the prefetch bound, as the poll thread last set it.
+        var fetchPaused = false
+        /// Whether `queue` still exists, so a settlement may wake the poll thread through it.
+        var queueOpen = true
     }
 
     private let handle: OpaquePointer
@@ -166,6 +171,12 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
                 throw SwitchyardError(.consumerClosed, "The consumer is closed; its unacked messages go to the group's other consumers.")
             }
             try change(&state.ledger)
+            if state.fetchPaused && state.queueOpen && !state.ledger.isFull {
+                // Room again: wake the poll thread at once to resume fetching, rather than at its
+                // next poll timeout. Yielding is thread-safe and never blocks.
+                state.fetchPaused = false
+                rd_kafka_queue_yield(queue)
+            }
             return Self.serveWaiters(&state)
         }
         for (waiter, batch) in ready { waiter.continuation.resume(returning: batch) }
@@ -300,6 +311,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
             }
             rd_kafka_event_destroy(event)
         }
+        state.withLock { $0.queueOpen = false }
         rd_kafka_queue_destroy(queue)
         rd_kafka_destroy(handle)
     }
@@ -423,7 +435,10 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
 
     /// Pauses every assigned partition while the prefetch bound is reached, and resumes them after.
     private func applyBackpressure(paused: Bool) -> Bool {
-        let full = state.withLock { $0.ledger.isFull }
+        let full = state.withLock { state in
+            state.fetchPaused = state.ledger.isFull
+            return state.ledger.isFull
+        }
         guard full != paused else { return paused }
         var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         guard rd_kafka_assignment(handle, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return paused }
