@@ -12,13 +12,16 @@ TEST_PACKAGES := $(BUILD_PACKAGES) rabbitmq-server kcat amqp-tools
 
 DEMO_SECONDS ?= 10
 
-.PHONY: demo test build setup-build setup-test rabbitmq bench sanitize-thread
+# Python clients used as independent interop peers in the tests.
+PYTHON_PEERS := pika
+
+.PHONY: demo test build setup-build setup-test rabbitmq python-peers bench sanitize-thread
 
 demo: setup-build
 	swift build -c release --product switchyard
 	.build/release/switchyard demo --seconds $(DEMO_SECONDS)
 
-test: setup-test rabbitmq
+test: setup-test rabbitmq python-peers
 	swift build --build-tests
 	swift test --skip-build
 
@@ -39,3 +42,6 @@ setup-test:
 
 rabbitmq: setup-test
 	@.ci/start-rabbitmq
+
+python-peers:
+	@python3 -c "import pika" 2>/dev/null || python3 -m pip install -q $(PYTHON_PEERS)

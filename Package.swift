@@ -48,6 +48,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // rabbitmq-c (librabbitmq) as a Swift module, with a shim for the variadic amqp_login.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        // The RabbitMQ backend over rabbitmq-c; its C glue lives in RabbitMQC/.
+        .target(
+            name: "SwitchyardRabbitMQ",
+            dependencies: [
+                "Switchyard",
+                "CRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
         // The public contract suite every backend runs unchanged.
         .target(
             name: "SwitchyardContract",
@@ -77,6 +94,7 @@ let package = Package(
                 "Switchyard",
                 "SwitchyardInMemory",
                 "SwitchyardKafka",
+                "SwitchyardRabbitMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
@@ -86,7 +104,10 @@ let package = Package(
         // The crypto price pipeline: a simulated market feed, a candle aggregator and a price board.
         .target(
             name: "SwitchyardDemo",
-            dependencies: ["Switchyard"],
+            dependencies: [
+                "Switchyard",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             swiftSettings: strict
         ),
         // The `switchyard` commands as a library, so tests can drive them in-process.
@@ -98,6 +119,7 @@ let package = Package(
                 "SwitchyardConfiguration",
                 "SwitchyardDemo",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -139,11 +161,22 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SwitchyardRabbitMQTests",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardRabbitMQ",
+                "SwitchyardContract",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "SwitchyardConfigurationTests",
             dependencies: [
                 "SwitchyardConfiguration",
                 "SwitchyardInMemory",
                 "SwitchyardKafka",
+                "SwitchyardRabbitMQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -155,7 +188,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardCommandsTests",
-            dependencies: ["SwitchyardCommands", "SwitchyardInMemory"],
+            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory"],
             swiftSettings: strict
         ),
     ]

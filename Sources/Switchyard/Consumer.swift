@@ -30,11 +30,16 @@ public final class Consumer: AsyncSequence, Sendable {
     /// Waits for at least one message and returns up to `maxMessages`: batch receive.
     ///
     /// Returns an empty array when the consumer is closed while waiting. Throws `CancellationError`
-    /// when the task is cancelled while waiting, having taken no message.
+    /// when the task is cancelled while waiting, having taken no message, and
+    /// ``SwitchyardError/Code/invalidConfiguration`` when `maxMessages` is below 1.
     public func receive(maxMessages: Int = 100) async throws -> [Delivery] {
-        let received = try await core.driver.receive(maxMessages: Swift.max(1, maxMessages))
+        guard maxMessages >= 1 else {
+            throw SwitchyardError(.invalidConfiguration, "receive(maxMessages: \(maxMessages)) asks for no message; ask for at least 1.")
+        }
+        let received = try await core.driver.receive(maxMessages: maxMessages)
         core.received.increment(by: Int64(received.count))
-        return received.map { Delivery($0, consumer: core) }
+        let claims = SettlementClaims(count: received.count)
+        return received.enumerated().map { Delivery($1, consumer: core, claims: claims, index: $0) }
     }
 
     /// Leaves the group. Unsettled deliveries go to the group's other consumers; a loop waiting on this
@@ -54,6 +59,7 @@ public final class Consumer: AsyncSequence, Sendable {
 
         private let consumer: Consumer
         private let buffer: ReadAheadBuffer
+        private var finished = false
 
         init(consumer: Consumer) {
             self.consumer = consumer
@@ -64,11 +70,17 @@ public final class Consumer: AsyncSequence, Sendable {
             try await next(isolation: nil)
         }
 
+        /// The next delivery, or `nil` once the consumer has been closed; after `nil`, always `nil`.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Delivery? {
             if let delivery = buffer.pop() { return delivery }
+            if finished { return nil }
             let batch = try await consumer.receive(maxMessages: Swift.min(consumer.core.options.prefetch, 256))
             buffer.fill(batch)
-            return buffer.pop()
+            guard let delivery = buffer.pop() else {
+                finished = true
+                return nil
+            }
+            return delivery
         }
     }
 }
@@ -113,7 +125,8 @@ final class ConsumerCore: Sendable {
     private let acked: Counter
     private let requeued: Counter
     private let deadLettered: Counter
-    private let deadLetterProducer = Mutex<(any ProducerDriver)?>(nil)
+    private let deadLetterProducer = LockedValue<(any ProducerDriver)?>(nil)
+    private let closed = Atomic<Bool>(false)
 
     init(topic: String, options: ConsumerOptions, driver: any ConsumerDriver, backend: any MessagingBackend, logger: Logger) {
         self.topic = topic
@@ -129,14 +142,22 @@ final class ConsumerCore: Sendable {
     }
 
     func ack(_ delivery: Delivery) async throws(SwitchyardError) {
-        try await driver.ack(delivery.token)
+        try claim(delivery)
+        do {
+            try await driver.ack(delivery.token)
+        } catch {
+            delivery.claims.giveBack(delivery.index)
+            throw error
+        }
         acked.increment()
     }
 
     func nack(_ delivery: Delivery, requeue: Bool, reason: String?) async throws(SwitchyardError) {
         if requeue && delivery.deliveryAttempt < options.maxDeliveryAttempts {
-            try await driver.requeue(delivery.token)
-            requeued.increment()
+            try await settle(delivery) { () async throws(SwitchyardError) in
+                try await driver.requeue(delivery.token)
+                requeued.increment()
+            }
             return
         }
         let why = reason ?? (requeue ? "gave up after \(delivery.deliveryAttempt) delivery attempts" : "rejected by the consumer")
@@ -145,18 +166,42 @@ final class ConsumerCore: Sendable {
 
     func deadLetter(_ delivery: Delivery, reason: String) async throws(SwitchyardError) {
         try backend.require(.deadLetter, for: "Dead-lettering")
-        let producer = try await deadLetterDriver()
-        var message = delivery.message
-        message.headers.append(MessageHeader(name: DeadLetterHeader.originalTopic, value: topic))
-        message.headers.append(MessageHeader(name: DeadLetterHeader.reason, value: reason))
-        message.headers.append(MessageHeader(name: DeadLetterHeader.attempts, value: String(delivery.deliveryAttempt)))
-        _ = try await producer.send(message, to: TopicName.deadLetter(of: topic))
-        try await driver.ack(delivery.token)
-        deadLettered.increment()
-        logger.info(
-            "Dead-lettered a message",
-            metadata: ["message-id": "\(message.id)", "topic": "\(topic)", "reason": "\(reason)", "attempts": "\(delivery.deliveryAttempt)"]
-        )
+        try await settle(delivery) { () async throws(SwitchyardError) in
+            let producer = try await deadLetterDriver()
+            var message = delivery.message
+            message.headers.append(MessageHeader(name: DeadLetterHeader.originalTopic, value: topic))
+            message.headers.append(MessageHeader(name: DeadLetterHeader.reason, value: reason))
+            message.headers.append(MessageHeader(name: DeadLetterHeader.attempts, value: String(delivery.deliveryAttempt)))
+            _ = try await producer.send(message, to: TopicName.deadLetter(of: topic))
+            try await driver.ack(delivery.token)
+            deadLettered.increment()
+            logger.info(
+                "Dead-lettered a message",
+                metadata: ["message-id": "\(message.id)", "topic": "\(topic)", "reason": "\(reason)", "attempts": "\(delivery.deliveryAttempt)"]
+            )
+        }
+    }
+
+    /// Runs `operation` as the one settlement of `delivery`; if it fails, the delivery may be settled again.
+    private func settle(_ delivery: Delivery, _ operation: () async throws(SwitchyardError) -> Void) async throws(SwitchyardError) {
+        try claim(delivery)
+        do {
+            try await operation()
+        } catch {
+            delivery.claims.giveBack(delivery.index)
+            throw error
+        }
+    }
+
+    /// Claims `delivery` for one settlement, unless the consumer is closed or it was settled already.
+    private func claim(_ delivery: Delivery) throws(SwitchyardError) {
+        if closed.load(ordering: .acquiring) {
+            throw SwitchyardError(
+                .consumerClosed,
+                "The consumer that received this delivery is closed; the delivery went back to its group and will be delivered again."
+            )
+        }
+        try delivery.claims.claim(delivery.index)
     }
 
     private func deadLetterDriver() async throws(SwitchyardError) -> any ProducerDriver {
@@ -175,9 +220,12 @@ final class ConsumerCore: Sendable {
     }
 
     func close() async throws(SwitchyardError) {
-        try await driver.close()
-        if let producer = deadLetterProducer.withLock({ $0 }) {
-            try await producer.close()
+        closed.store(true, ordering: .releasing)
+        let producer = deadLetterProducer.withLock { slot in
+            defer { slot = nil }
+            return slot
         }
+        try await driver.close()
+        try await producer?.close()
     }
 }

@@ -1,3 +1,4 @@
+
 /// Where a message sits in its backend: partition and offset on Kafka and in memory, delivery tag and
 /// redelivered flag on RabbitMQ. Opaque to the core, but printable.
 public struct DeliveryPosition: Sendable, Hashable, CustomStringConvertible {
@@ -67,7 +68,7 @@ public struct Delivery: Sendable {
     /// The message, with the same id, key, payload and headers it was sent with.
     public let message: Message
     /// The topic it was received from.
-    public let topic: String
+    public var topic: String { consumer.topic }
     /// Where it sits in the backend.
     public let position: DeliveryPosition
     /// How many times it has been delivered, this time included; 1 the first time.
@@ -75,14 +76,17 @@ public struct Delivery: Sendable {
 
     let token: DeliveryToken
     let consumer: ConsumerCore
+    let claims: SettlementClaims
+    let index: Int
 
-    init(_ received: ReceivedMessage, consumer: ConsumerCore) {
+    init(_ received: ReceivedMessage, consumer: ConsumerCore, claims: SettlementClaims, index: Int) {
         self.message = received.message
-        self.topic = consumer.topic
         self.position = received.position
         self.deliveryAttempt = received.deliveryAttempt
         self.token = received.token
         self.consumer = consumer
+        self.claims = claims
+        self.index = index
     }
 
     /// Marks the message processed. The group will not receive it again.
@@ -108,6 +112,33 @@ public struct Delivery: Sendable {
     /// Decodes the payload with a typed topic's codec.
     public func decode<Value>(_ topic: Topic<Value>) throws(SwitchyardError) -> Value {
         try topic.decode(message)
+    }
+}
+
+/// Makes sure each delivery of one received batch is settled once, whichever copy of the ``Delivery``
+/// value settles it. One lock per batch keeps the cost off the per-message path.
+///
+/// A settlement claims its delivery first and gives it back if the backend fails, so a failed ack can be
+/// retried.
+final class SettlementClaims: Sendable {
+    private let claimed: LockedValue<[Bool]>
+
+    init(count: Int) {
+        claimed = LockedValue(Array(repeating: false, count: count))
+    }
+
+    func claim(_ index: Int) throws(SwitchyardError) {
+        let wasClaimed = claimed.withLock { claimed in
+            defer { claimed[index] = true }
+            return claimed[index]
+        }
+        if wasClaimed {
+            throw SwitchyardError(.alreadySettled, "This delivery was already acked, nacked or dead-lettered.")
+        }
+    }
+
+    func giveBack(_ index: Int) {
+        claimed.withLock { $0[index] = false }
     }
 }
 

@@ -114,6 +114,9 @@ extension MessagingBackend {
         if let group = options.group {
             try TopicName.validate(group, kind: "group")
         }
+        if capabilities.contains(.deadLetter) {
+            try TopicName.validate(TopicName.deadLetter(of: topic), kind: "dead-letter topic")
+        }
         guard options.prefetch > 0 else {
             throw SwitchyardError(.invalidConfiguration, "prefetch is \(options.prefetch); it must be at least 1.")
         }

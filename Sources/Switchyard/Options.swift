@@ -55,7 +55,8 @@ public struct ConsumerOptions: Sendable, Hashable {
 /// How a producer sends.
 public struct ProducerOptions: Sendable, Hashable {
     /// How long a send waits for the broker's acknowledgement before failing with
-    /// ``SwitchyardError/Code/timeout``.
+    /// ``SwitchyardError/Code/timeout``; the message may or may not have been stored. Backends that talk to
+    /// a broker enforce it; the in-memory backend stores a message before `send` returns and never waits.
     public var sendTimeout: Duration
 
     public init(sendTimeout: Duration = .seconds(30)) {

@@ -21,16 +21,14 @@ public struct SendReceipt: Sendable, Hashable {
 ///
 /// ``close()`` stops new sends and waits for those in flight, so a graceful shutdown loses nothing.
 public final class Producer: Sendable {
-    private struct State {
-        var closed = false
-        var inFlight = 0
-        var drainWaiters: [CheckedContinuation<Void, Never>] = []
-    }
+    /// The high bit of ``inFlight`` says the producer is closed; the rest counts sends in flight.
+    private static let closedBit = 1 << 62
 
     private let driver: any ProducerDriver
     private let limits: BackendLimits
     private let logger: Logger
-    private let state = Mutex(State())
+    private let inFlight = Atomic<Int>(0)
+    private let drainWaiters = LockedValue<[CheckedContinuation<Void, Never>]>([])
     private let sent: Counter
     private let failed: Counter
 
@@ -82,8 +80,9 @@ public final class Producer: Sendable {
             sent.increment(by: Int64(prepared.count))
             return zip(prepared, positions).map { SendReceipt(messageID: $0.id, topic: topic, position: $1) }
         } catch {
-            failed.increment(by: Int64(error.unacknowledgedMessageIDs.count))
-            sent.increment(by: Int64(prepared.count - error.unacknowledgedMessageIDs.count))
+            let unacknowledged = error.code == .partialBatch ? error.unacknowledgedMessageIDs.count : prepared.count
+            failed.increment(by: Int64(unacknowledged))
+            sent.increment(by: Int64(prepared.count - unacknowledged))
             throw error
         }
     }
@@ -106,21 +105,21 @@ public final class Producer: Sendable {
 
     /// Stops accepting sends, waits for the ones in flight, and releases the driver.
     ///
-    /// Calling it again is harmless. Sends after it fail with ``SwitchyardError/Code/producerClosed``.
+    /// Every caller waits for the sends in flight; only the first releases the driver. Sends after it fail
+    /// with ``SwitchyardError/Code/producerClosed``.
     public func close() async throws(SwitchyardError) {
-        let alreadyClosed = state.withLock { state in
-            defer { state.closed = true }
-            return state.closed
-        }
-        if alreadyClosed { return }
+        let before = inFlight.bitwiseOr(Self.closedBit, ordering: .acquiringAndReleasing).oldValue
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let drained = state.withLock { state in
-                if state.inFlight == 0 { return true }
-                state.drainWaiters.append(continuation)
+            let drained = drainWaiters.withLock { waiters in
+                // Checked under the waiters' lock, which `leave` takes after its decrement: either this
+                // sees the last send finished, or that send's `leave` finds this waiter.
+                if inFlight.load(ordering: .acquiring) == Self.closedBit { return true }
+                waiters.append(continuation)
                 return false
             }
             if drained { continuation.resume() }
         }
+        guard before & Self.closedBit == 0 else { return }
         try await driver.close()
         logger.debug("Producer closed")
     }
@@ -152,22 +151,19 @@ public final class Producer: Sendable {
         if Task.isCancelled {
             throw SwitchyardError(.cancelled, "The send was cancelled before the message reached the broker; nothing was sent.")
         }
-        let closed = state.withLock { state in
-            if state.closed { return true }
-            state.inFlight += 1
-            return false
-        }
-        if closed {
+        let before = inFlight.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
+        if before & Self.closedBit != 0 {
+            leave()
             throw SwitchyardError(.producerClosed, "The producer is closed. Create a new producer to send more messages.")
         }
     }
 
     private func leave() {
-        let waiters = state.withLock { state in
-            state.inFlight -= 1
-            guard state.closed, state.inFlight == 0 else { return [CheckedContinuation<Void, Never>]() }
-            defer { state.drainWaiters = [] }
-            return state.drainWaiters
+        let after = inFlight.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue
+        guard after == Self.closedBit else { return }
+        let waiters = drainWaiters.withLock { waiters in
+            defer { waiters = [] }
+            return waiters
         }
         for waiter in waiters { waiter.resume() }
     }

@@ -1,6 +1,5 @@
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// One application's connection to a backend, and a `Service` for ServiceLifecycle.
 ///
@@ -23,7 +22,7 @@ public final class SwitchyardClient: Service, Sendable {
     /// The backend this client runs on.
     public let backend: any MessagingBackend
     private let logger: Logger
-    private let members = Mutex(Members())
+    private let members = LockedValue(Members())
 
     public init(backend: any MessagingBackend, logger: Logger) {
         self.backend = backend
@@ -38,15 +37,23 @@ public final class SwitchyardClient: Service, Sendable {
 
     /// Creates a producer that this client drains on shutdown.
     public func makeProducer(options: ProducerOptions = ProducerOptions()) async throws(SwitchyardError) -> Producer {
+        try checkRunning(.producerClosed)
         let producer = try await backend.makeProducer(options: options, logger: logger)
-        try register { $0.producers.append(producer) }
+        if !register({ $0.producers.append(producer) }) {
+            try await producer.close()
+            try checkRunning(.producerClosed)
+        }
         return producer
     }
 
     /// Creates a consumer that this client closes on shutdown.
     public func makeConsumer(topic: String, options: ConsumerOptions = ConsumerOptions()) async throws(SwitchyardError) -> Consumer {
+        try checkRunning(.consumerClosed)
         let consumer = try await backend.makeConsumer(topic: topic, options: options, logger: logger)
-        try register { $0.consumers.append(consumer) }
+        if !register({ $0.consumers.append(consumer) }) {
+            try await consumer.close()
+            try checkRunning(.consumerClosed)
+        }
         return consumer
     }
 
@@ -77,14 +84,18 @@ public final class SwitchyardClient: Service, Sendable {
         if let firstError { throw firstError }
     }
 
-    private func register(_ add: (inout Members) -> Void) throws(SwitchyardError) {
-        let accepted = members.withLock { members in
+    /// Adds a member unless the client has shut down; says whether it did.
+    private func register(_ add: (inout Members) -> Void) -> Bool {
+        members.withLock { members in
             if members.shutDown { return false }
             add(&members)
             return true
         }
-        if !accepted {
-            throw SwitchyardError(.producerClosed, "The client has shut down. Create a new client.")
+    }
+
+    private func checkRunning(_ code: SwitchyardError.Code) throws(SwitchyardError) {
+        if members.withLock({ $0.shutDown }) {
+            throw SwitchyardError(code, "The client has shut down. Create a new client.")
         }
     }
 }

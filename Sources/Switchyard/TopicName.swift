@@ -1,28 +1,31 @@
 /// The naming rules for topics and consumer groups, shared by every backend.
 ///
-/// A name is 1 to 200 characters from `A-Z a-z 0-9 . _ -`, and is not `.` or `..`. These are the
-/// names that Kafka topics, RabbitMQ exchanges and queues, and file names all accept, with room for the
-/// `.dlq` and `.<group>` suffixes that backends derive from them.
+/// A name is 1 to 249 characters from `A-Z a-z 0-9 . _ -`, and is not `.` or `..`: the names that Kafka
+/// topics, RabbitMQ exchanges and queues, and file names all accept. Names that backends derive, such as
+/// `<topic>.dlq`, must fit too, which ``Consumer`` creation checks.
 public enum TopicName {
-    /// The longest name accepted.
-    public static let maxLength = 200
+    /// The longest name accepted, Kafka's limit.
+    public static let maxLength = 249
 
     /// Throws ``SwitchyardError/Code/invalidTopicName`` when `name` breaks the rules.
     /// - Parameter kind: what the name is for ("topic" or "group"), used in the message.
     public static func validate(_ name: String, kind: String = "topic") throws(SwitchyardError) {
-        if name.isEmpty {
+        var count = 0
+        for byte in name.utf8 {
+            guard isAllowed(byte) else {
+                let shown = byte < 0x80 ? "'\(Character(Unicode.Scalar(byte)))'" : "a non-ASCII character"
+                throw SwitchyardError(.invalidTopicName, "The \(kind) name '\(name)' contains \(shown). Use only A-Z a-z 0-9 . _ -")
+            }
+            count += 1
+        }
+        if count == 0 {
             throw SwitchyardError(.invalidTopicName, "The \(kind) name is empty. Use 1 to \(maxLength) characters from A-Z a-z 0-9 . _ -")
         }
-        if name.utf8.count > maxLength {
-            throw SwitchyardError(.invalidTopicName, "The \(kind) name '\(name.prefix(40))…' has \(name.utf8.count) characters; the limit is \(maxLength).")
+        if count > maxLength {
+            throw SwitchyardError(.invalidTopicName, "The \(kind) name '\(name.prefix(40))…' has \(count) characters; the limit is \(maxLength).")
         }
-        if name == "." || name == ".." {
+        if count <= 2 && (name == "." || name == "..") {
             throw SwitchyardError(.invalidTopicName, "The \(kind) name '\(name)' is reserved. Use letters, digits, '.', '_' or '-'.")
-        }
-        for byte in name.utf8 where !isAllowed(byte) {
-            let character = Character(Unicode.Scalar(byte))
-            let shown = byte < 0x80 ? "'\(character)'" : "a non-ASCII character"
-            throw SwitchyardError(.invalidTopicName, "The \(kind) name '\(name)' contains \(shown). Use only A-Z a-z 0-9 . _ -")
         }
     }
 

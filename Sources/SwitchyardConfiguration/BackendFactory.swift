@@ -2,6 +2,7 @@ import Logging
 import Switchyard
 import SwitchyardInMemory
 import SwitchyardKafka
+import SwitchyardRabbitMQ
 
 /// Creates the backend that settings select.
 public enum BackendFactory {
@@ -13,8 +14,10 @@ public enum BackendFactory {
     /// For `inmemory` this is the process-wide embedded broker named ``sharedInMemoryBrokerName``, so
     /// every caller in one process sees the same topics and messages; the broker keeps the settings it
     /// was first created with. For `kafka` it is a client of the cluster at `kafka.bootstrapServers`,
-    /// with every `kafka.properties.*` value passed to librdkafka unchanged. Backends this build does not
-    /// include fail with ``SwitchyardError/Code/unsupported``.
+    /// with every `kafka.properties.*` value passed to librdkafka unchanged. For `rabbitmq` it is a new
+    /// ``RabbitMQBackend`` for `rabbitmq.url` and `rabbitmq.queueType`, which connects when a topic,
+    /// producer or consumer is first made. Backends this build does not include fail with
+    /// ``SwitchyardError/Code/unsupported``.
     public static func makeBackend(_ settings: SwitchyardSettings, logger: Logger) async throws(SwitchyardError) -> any MessagingBackend {
         switch settings.backend {
         case .inmemory:
@@ -45,11 +48,34 @@ public enum BackendFactory {
             )
             logger.debug("Using Kafka", metadata: ["configuration": "\(configuration)"])
             return KafkaBackend(configuration: configuration, logger: logger)
-        case .rabbitmq, .dual:
+        case .rabbitmq:
+            return try makeRabbitMQ(settings.rabbitmq, logger: logger)
+        case .dual:
             throw SwitchyardError(
                 .unsupported,
                 "The \(settings.backend.rawValue) backend is not available in this build yet. Use --backend inmemory, or a build that includes it."
             )
         }
+    }
+
+    /// The RabbitMQ backend for these settings.
+    ///
+    /// - Throws: ``SwitchyardError/Code/invalidConfiguration`` for a bad `rabbitmq.url` (the message
+    ///   hides the password), and ``SwitchyardError/Code/unsupported`` for the `stream` queue type.
+    static func makeRabbitMQ(_ settings: SwitchyardSettings.RabbitMQ, logger: Logger) throws(SwitchyardError) -> RabbitMQBackend {
+        let queueType: RabbitMQBackend.QueueType
+        switch settings.queueType {
+        case .classic:
+            queueType = .classic
+        case .quorum:
+            queueType = .quorum
+        case .stream:
+            throw SwitchyardError(
+                .unsupported,
+                "rabbitmq.queueType stream is not supported yet: over AMQP 0-9-1 a stream gives replay but neither competing consumers nor a group's committed position. Use quorum (the default) or classic."
+            )
+        }
+        let endpoint = try RabbitMQEndpoint(url: settings.url)
+        return try RabbitMQBackend(configuration: RabbitMQBackend.Configuration(endpoint: endpoint, queueType: queueType), logger: logger)
     }
 }

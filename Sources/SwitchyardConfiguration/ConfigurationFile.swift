@@ -37,7 +37,7 @@ struct ConfigurationFile {
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw SwitchyardError(.invalidConfiguration, "Config file \(path) is not valid YAML or JSON: \(error)")
+            throw SwitchyardError(.invalidConfiguration, "Config file \(path) is not valid YAML or JSON: \(problem(in: error)). Fix the file.")
         }
         var flattener = Flattener(path: path)
         switch root {
@@ -52,6 +52,18 @@ struct ConfigurationFile {
             )
         }
         return ConfigurationFile(path: path, values: flattener.values)
+    }
+
+    /// Where and what the syntax error is, without the text around it: that line may hold a secret.
+    private static func problem(in error: any Error) -> String {
+        switch error as? YamlError {
+        case .scanner(_, let problem, let mark, _)?, .parser(_, let problem, let mark, _)?, .composer(_, let problem, let mark, _)?:
+            "\(problem) at line \(mark.line), column \(mark.column)"
+        case .reader(let problem, _, _, _)?:
+            problem
+        default:
+            "\(error)"
+        }
     }
 
     private struct Flattener {

@@ -1,13 +1,12 @@
 import Configuration
 import Switchyard
-import Synchronization
 
 /// Merges the configuration layers into validated ``SwitchyardSettings``.
 ///
 /// Precedence, highest first: command-line flags, `SWITCHYARD_*` environment variables, the
 /// configuration file, then the defaults. Every layer is checked against ``SettingKey/all``: an unknown
 /// key, an unknown `SWITCHYARD_*` variable or an invalid value is a ``SwitchyardError`` that names the
-/// key, the value (redacted when secret), where it came from and what is allowed.
+/// key, the value (left out when the key is secret), where it came from and what is allowed.
 public enum ConfigurationLoader {
     /// Loads the effective configuration.
     /// - Parameters:
@@ -43,9 +42,11 @@ public enum ConfigurationLoader {
         return ResolvedConfiguration(settings: settings, entries: entries)
     }
 
+    /// The error for a value outside what `key` allows. The value of a secret key is never shown, not
+    /// even in part: an invalid value may be malformed in a way redaction cannot see.
     private static func invalidValue(_ value: String, for key: SettingKey, in source: ConfigurationSource) -> SwitchyardError {
-        let shown = key.displayValue(value)
-        let what = key.invalidValueCode == .unknownBackend ? "unknown backend '\(shown)'" : "invalid value '\(shown)' for \(key.name)"
+        let shown = key.secrecy == .none ? "'\(value)'" : "(not shown: it may hold a secret)"
+        let what = key.invalidValueCode == .unknownBackend ? "unknown backend \(shown)" : "invalid value \(shown) for \(key.name)"
         return SwitchyardError(key.invalidValueCode, "\(what) in \(source.location); allowed: \(key.allowed)")
     }
 
@@ -145,7 +146,7 @@ private struct Layers {
 
 /// Remembers which provider supplied the value of the last key read, as swift-configuration reports it.
 private final class ResolvingProviderRecorder: AccessReporter {
-    private let resolvingProvider = Mutex<String?>(nil)
+    private let resolvingProvider = LockedValue<String?>(nil)
 
     func report(_ event: AccessEvent) {
         let provider = event.providerResults.first { result in

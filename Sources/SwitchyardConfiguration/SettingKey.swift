@@ -117,25 +117,41 @@ extension SettingKey {
 }
 
 extension SettingKey {
+    /// A key stored at `path`, shown with `show` and parsed by `parse`, which returns `nil` for text
+    /// outside `allowed`.
+    private static func stored<Value>(
+        _ name: String,
+        _ path: any WritableKeyPath<SwitchyardSettings, Value> & Sendable,
+        allowed: String,
+        secrecy: Secrecy = .none,
+        code: SwitchyardError.Code = .invalidConfiguration,
+        summary: String,
+        show: @escaping @Sendable (Value) -> String,
+        parse: @escaping @Sendable (String) -> Value?
+    ) -> SettingKey {
+        SettingKey(
+            name: name,
+            allowed: allowed,
+            secrecy: secrecy,
+            summary: summary,
+            invalidValueCode: code,
+            read: { show($0[keyPath: path]) },
+            write: { settings, text throws(InvalidValue) in
+                guard let value = parse(text) else { throw InvalidValue() }
+                settings[keyPath: path] = value
+            }
+        )
+    }
+
     private static func integer(
         _ name: String,
         _ path: any WritableKeyPath<SwitchyardSettings, Int> & Sendable,
         in range: ClosedRange<Int>,
         summary: String
     ) -> SettingKey {
-        SettingKey(
-            name: name,
-            allowed: "an integer from \(range.lowerBound) to \(range.upperBound)",
-            secrecy: .none,
-            summary: summary,
-            invalidValueCode: .invalidConfiguration,
-            read: { String($0[keyPath: path]) },
-            write: { settings, text throws(InvalidValue) in
-                let digits = text.trimmed.filter { $0 != "_" }
-                guard let value = Int(digits), range.contains(value) else { throw InvalidValue() }
-                settings[keyPath: path] = value
-            }
-        )
+        stored(name, path, allowed: "an integer from \(range.lowerBound) to \(range.upperBound)", summary: summary, show: String.init) { text in
+            Int(text.trimmed.filter { $0 != "_" }).flatMap { range.contains($0) ? $0 : nil }
+        }
     }
 
     private static func boolean(
@@ -143,21 +159,13 @@ extension SettingKey {
         _ path: any WritableKeyPath<SwitchyardSettings, Bool> & Sendable,
         summary: String
     ) -> SettingKey {
-        SettingKey(
-            name: name,
-            allowed: "true, false",
-            secrecy: .none,
-            summary: summary,
-            invalidValueCode: .invalidConfiguration,
-            read: { String($0[keyPath: path]) },
-            write: { settings, text throws(InvalidValue) in
-                switch text.trimmed.lowercased() {
-                case "true", "yes", "1": settings[keyPath: path] = true
-                case "false", "no", "0": settings[keyPath: path] = false
-                default: throw InvalidValue()
-                }
+        stored(name, path, allowed: "true, false", summary: summary, show: String.init) { text in
+            switch text.trimmed.lowercased() {
+            case "true", "yes", "1": true
+            case "false", "no", "0": false
+            default: nil
             }
-        )
+        }
     }
 
     private static func choice<Value: RawRepresentable & CaseIterable & Sendable>(
@@ -166,18 +174,10 @@ extension SettingKey {
         code: SwitchyardError.Code = .invalidConfiguration,
         summary: String
     ) -> SettingKey where Value.RawValue == String {
-        SettingKey(
-            name: name,
-            allowed: Value.allCases.map(\.rawValue).joined(separator: ", "),
-            secrecy: .none,
-            summary: summary,
-            invalidValueCode: code,
-            read: { $0[keyPath: path].rawValue },
-            write: { settings, text throws(InvalidValue) in
-                guard let value = Value(rawValue: text.trimmed.lowercased()) else { throw InvalidValue() }
-                settings[keyPath: path] = value
-            }
-        )
+        stored(
+            name, path, allowed: Value.allCases.map(\.rawValue).joined(separator: ", "), code: code, summary: summary,
+            show: \.rawValue
+        ) { Value(rawValue: $0.trimmed.lowercased()) }
     }
 
     private static func logLevel(
@@ -185,18 +185,9 @@ extension SettingKey {
         _ path: any WritableKeyPath<SwitchyardSettings, Logger.Level> & Sendable,
         summary: String
     ) -> SettingKey {
-        SettingKey(
-            name: name,
-            allowed: Logger.Level.allCases.map(\.rawValue).joined(separator: ", "),
-            secrecy: .none,
-            summary: summary,
-            invalidValueCode: .invalidConfiguration,
-            read: { $0[keyPath: path].rawValue },
-            write: { settings, text throws(InvalidValue) in
-                guard let level = Logger.Level(rawValue: text.trimmed.lowercased()) else { throw InvalidValue() }
-                settings[keyPath: path] = level
-            }
-        )
+        stored(name, path, allowed: Logger.Level.allCases.map(\.rawValue).joined(separator: ", "), summary: summary, show: \.rawValue) {
+            Logger.Level(rawValue: $0.trimmed.lowercased())
+        }
     }
 
     private static func list(
@@ -204,19 +195,10 @@ extension SettingKey {
         _ path: any WritableKeyPath<SwitchyardSettings, [String]> & Sendable,
         summary: String
     ) -> SettingKey {
-        SettingKey(
-            name: name,
-            allowed: "a comma-separated list of non-empty items",
-            secrecy: .none,
-            summary: summary,
-            invalidValueCode: .invalidConfiguration,
-            read: { $0[keyPath: path].joined(separator: ",") },
-            write: { settings, text throws(InvalidValue) in
-                let items = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmed }
-                guard !items.contains(where: \.isEmpty) else { throw InvalidValue() }
-                settings[keyPath: path] = items
-            }
-        )
+        stored(name, path, allowed: "a comma-separated list of non-empty items", summary: summary, show: { $0.joined(separator: ",") }) { text in
+            let items = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmed }
+            return items.contains(where: \.isEmpty) ? nil : items
+        }
     }
 
     private static func url(
@@ -225,21 +207,14 @@ extension SettingKey {
         schemes: [String],
         summary: String
     ) -> SettingKey {
-        SettingKey(
-            name: name,
-            allowed: "a URL starting with " + schemes.map { "\($0)://" }.joined(separator: " or "),
-            secrecy: .urlPassword,
-            summary: summary,
-            invalidValueCode: .invalidConfiguration,
-            read: { $0[keyPath: path] },
-            write: { settings, text throws(InvalidValue) in
-                let value = text.trimmed
-                guard schemes.contains(where: { value.lowercased().hasPrefix("\($0)://") }),
-                    !value.contains(where: \.isWhitespace)
-                else { throw InvalidValue() }
-                settings[keyPath: path] = value
-            }
-        )
+        stored(
+            name, path, allowed: "a URL starting with " + schemes.map { "\($0)://" }.joined(separator: " or "), secrecy: .urlPassword,
+            summary: summary, show: { $0 }
+        ) { text in
+            let value = text.trimmed
+            let known = schemes.contains { value.lowercased().hasPrefix("\($0)://") }
+            return known && !value.contains(where: \.isWhitespace) ? value : nil
+        }
     }
 
     private static func text(
@@ -247,17 +222,6 @@ extension SettingKey {
         _ path: any WritableKeyPath<SwitchyardSettings, String> & Sendable,
         summary: String
     ) -> SettingKey {
-        SettingKey(
-            name: name,
-            allowed: "non-empty text",
-            secrecy: .none,
-            summary: summary,
-            invalidValueCode: .invalidConfiguration,
-            read: { $0[keyPath: path] },
-            write: { settings, text throws(InvalidValue) in
-                guard !text.trimmed.isEmpty else { throw InvalidValue() }
-                settings[keyPath: path] = text
-            }
-        )
+        stored(name, path, allowed: "non-empty text", summary: summary, show: { $0 }) { $0.trimmed.isEmpty ? nil : $0 }
     }
 }

@@ -72,7 +72,7 @@ extension ContractCase {
 
     public static let nackRequeueRedelivers = ContractCase(
         6, "nackRequeueRedelivers",
-        "A nacked message comes back unchanged with its attempt count raised (exactly, with deliveryAttemptCount), and settling it twice is an error.",
+        "A nacked message comes back unchanged with its attempt count raised (exactly, with deliveryAttemptCount); settling a delivery twice, or acking the handle a redelivery replaced, fails with alreadySettled and settles or dead-letters nothing more.",
         capabilities: .deliveryAttemptCount
     ) { try await $0.nackRequeueRedelivers() }
 

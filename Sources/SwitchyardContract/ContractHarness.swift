@@ -34,6 +34,10 @@ public struct ContractHarness: Sendable {
     /// How long the suite listens to be sure that nothing more arrives.
     public var quietPeriod: Duration
 
+    /// How long a receive or send the suite cancelled may take to end. What it returns in that time
+    /// still counts, so that a message taken at the last moment cannot go unnoticed.
+    public var cancellationGrace: Duration
+
     /// Creates a harness.
     ///
     /// The defaults suit a real broker: each case within a minute and each wait within 20 seconds.
@@ -43,6 +47,7 @@ public struct ContractHarness: Sendable {
         caseTimeLimit: Duration = .seconds(60),
         waitTimeLimit: Duration = .seconds(20),
         quietPeriod: Duration = .milliseconds(500),
+        cancellationGrace: Duration = .seconds(1),
         makeBackend: @escaping @Sendable () async throws -> any MessagingBackend,
         makeUnreachableBackend: (@Sendable () async throws -> any MessagingBackend)? = nil,
         restartBroker: (@Sendable () async throws -> Void)? = nil
@@ -51,6 +56,7 @@ public struct ContractHarness: Sendable {
         self.caseTimeLimit = caseTimeLimit
         self.waitTimeLimit = waitTimeLimit
         self.quietPeriod = quietPeriod
+        self.cancellationGrace = cancellationGrace
         self.makeBackend = makeBackend
         self.makeUnreachableBackend = makeUnreachableBackend
         self.restartBroker = restartBroker

@@ -1,5 +1,4 @@
 import Switchyard
-import Synchronization
 
 /// One run of one case: the backend under test, the producers and consumers the case opened (closed
 /// when it ends), its notes, and the checks it shares with every case.
@@ -24,12 +23,12 @@ final class ContractRun: Sendable {
 
     let harness: ContractHarness
     let backend: any MessagingBackend
-    private let resources: Mutex<Resources>
+    private let resources: LockedValue<Resources>
 
     init(harness: ContractHarness, backend: any MessagingBackend) {
         self.harness = harness
         self.backend = backend
-        self.resources = Mutex(Resources(backends: [backend]))
+        self.resources = LockedValue(Resources(backends: [backend]))
     }
 
     // MARK: Capabilities and notes
@@ -185,6 +184,7 @@ final class ContractRun: Sendable {
     ///
     /// A receive never returns more than `maxMessages`. With `tolerateOutage`, a retriable receive
     /// error is noted and the receive retried, as during a broker restart.
+    @discardableResult
     func collect(
         _ expected: [String],
         from consumers: [Consumer],
@@ -194,11 +194,37 @@ final class ContractRun: Sendable {
         tolerateOutage: Bool = false
     ) async throws -> DeliveryTally {
         let tally = DeliveryTally(expecting: expected)
+        try await collect(into: tally, from: consumers, what, maxMessages: maxMessages, settle: settle, tolerateOutage: tolerateOutage)
+        return tally
+    }
+
+    /// Like ``collect(_:from:_:maxMessages:settle:tolerateOutage:)``, adding to `tally` until it is
+    /// complete.
+    ///
+    /// `held` are deliveries the first consumer received earlier: it processes them first, one at a
+    /// time after a short pause each, recording and settling each as if it had just received it, and
+    /// only then receives more. The other consumers start receiving at once.
+    func collect(
+        into tally: DeliveryTally,
+        from consumers: [Consumer],
+        _ what: String,
+        holding held: [Delivery] = [],
+        maxMessages: Int = 100,
+        settle: Settlement = .ack,
+        tolerateOutage: Bool = false
+    ) async throws {
         let limit = harness.waitTimeLimit
-        let finished = try await TimeLimit.run(limit) {
+        let ending = try await TimeLimit.race(limit, grace: harness.cancellationGrace) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (index, consumer) in consumers.enumerated() {
                     group.addTask {
+                        if index == 0 {
+                            for delivery in held {
+                                try? await Task.sleep(for: Self.processingPause)
+                                tally.record([delivery], from: index)
+                                try await Self.settleOne(delivery, settle, tally)
+                            }
+                        }
                         try await Self.drain(
                             consumer, index: index, into: tally, what, maxMessages: maxMessages,
                             settle: settle, tolerateOutage: tolerateOutage
@@ -209,13 +235,23 @@ final class ContractRun: Sendable {
                 group.cancelAll()
                 try await group.waitForAll()
             }
-            return true
         }
-        guard finished != nil else {
-            throw ContractViolation(expected: "all \(expected.count) \(what) within \(limit)", seen: tally.summary)
+        switch ending {
+        case .finished(let result):
+            try result.get()
+        case .cancelled(.failure(let violation as ContractViolation)):
+            throw violation
+        case .cancelled, .abandoned:
+            // Whatever a cancelled receive returned is in the tally, so it counts either way.
+            guard tally.isComplete else {
+                throw ContractViolation(expected: "all \(tally.expected.count) \(what) within \(limit)", seen: tally.summary)
+            }
         }
-        return tally
     }
+
+    /// How long the first consumer of ``collect(into:from:_:holding:maxMessages:settle:tolerateOutage:)``
+    /// spends processing each delivery it held.
+    private static let processingPause = Duration.milliseconds(5)
 
     /// Receives from one consumer into `tally` until it is complete or the task is cancelled.
     private static func drain(
@@ -275,16 +311,70 @@ final class ContractRun: Sendable {
         }
     }
 
-    /// Listens for ``ContractHarness/quietPeriod`` and fails the case if anything arrives.
-    func expectNothingMore(from consumer: Consumer, _ what: String) async throws {
-        let extra = try await TimeLimit.run(harness.quietPeriod) {
-            try await consumer.receive(maxMessages: 100)
+    /// Waits up to ``ContractHarness/waitTimeLimit`` for one receive from `consumer` to return, and
+    /// fails the case unless it returns at least one delivery.
+    func receiveWaiting(from consumer: Consumer, maxMessages: Int, _ what: String) async throws -> [Delivery] {
+        let limit = harness.waitTimeLimit
+        let batch = try await TimeLimit.deadline(
+            limit,
+            onTimeout: { ContractViolation(expected: "receive to return \(what) within \(limit)", seen: "it kept waiting") }
+        ) {
+            try await consumer.receive(maxMessages: maxMessages)
         }
-        guard let extra, !extra.isEmpty else { return }
+        try require(!batch.isEmpty, "receive on an open consumer to return \(what)", seen: "an empty batch")
+        return batch
+    }
+
+    /// Listens to every one of `consumers` at once for ``ContractHarness/quietPeriod`` and fails the case
+    /// if anything arrives, including what a receive cancelled at the end of the period returns.
+    func expectNothingMore(from consumers: [Consumer], _ what: String) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for consumer in consumers {
+                group.addTask { try await self.expectNothingMore(from: consumer, what) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Listens to `consumer` for ``ContractHarness/quietPeriod`` and fails the case if anything arrives,
+    /// including what a receive cancelled at the end of the period returns.
+    func expectNothingMore(from consumer: Consumer, _ what: String) async throws {
+        let grace = harness.cancellationGrace
+        let extra: [Delivery]
+        switch try await TimeLimit.race(harness.quietPeriod, grace: grace, { try await consumer.receive(maxMessages: 100) }) {
+        case .finished(let result), .cancelled(let result):
+            do {
+                extra = try result.get()
+            } catch is CancellationError {
+                return
+            } catch let error as SwitchyardError where error.code == .cancelled {
+                return
+            } catch {
+                throw ContractViolation(expected: "a receive listening for messages \(what) to succeed", seen: ContractViolation.describe(error))
+            }
+        case .abandoned:
+            throw ContractViolation(
+                expected: "a receive cancelled after listening for messages \(what) to end within \(grace)",
+                seen: "it kept running, so it may yet take a message that nobody sees"
+            )
+        }
+        guard !extra.isEmpty else { return }
         throw ContractViolation(
             expected: "no further messages \(what)",
             seen: "\(extra.count) more arrived: \(ContractViolation.list(extra.map(\.message.id)))"
         )
+    }
+
+    /// Proves that the backend refuses what needs `capability`, which it does not declare: `body` must
+    /// fail with ``SwitchyardError/Code/unsupported``.
+    func provedUnsupported(
+        _ capability: BackendCapabilities,
+        _ what: String,
+        _ body: () async throws -> Void
+    ) async throws -> ContractOutcome.Result {
+        try await expectError([.unsupported], what, body)
+        checked(capability)
+        return .provedUnsupported
     }
 
     // MARK: Messages

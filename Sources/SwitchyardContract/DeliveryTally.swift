@@ -1,5 +1,4 @@
 import Switchyard
-import Synchronization
 
 /// The deliveries one wait collected, in arrival order, checked against the ids expected.
 final class DeliveryTally: Sendable {
@@ -19,7 +18,7 @@ final class DeliveryTally: Sendable {
     /// The ids the wait is for, in send order.
     let expected: [String]
     private let expectedSet: Set<String>
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     init(expecting expected: [String]) {
         self.expected = expected

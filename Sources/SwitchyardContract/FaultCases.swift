@@ -54,7 +54,6 @@ extension ContractRun {
             }
             try await step("ensureTopic(\(topic))") { try await backend.ensureTopic(TopicSpec(name: topic, partitions: 2)) }
         }
-        checked(.persistent)
         guard let restartBroker = harness.restartBroker else {
             return .skipped(reason: "the harness has no restartBroker hook")
         }
@@ -110,6 +109,7 @@ extension ContractRun {
             "Across the restart: \(retries) send retries, "
                 + "\(duplicates.count) messages delivered more than once, \(tally.tolerated.count) tolerated receive or ack failures."
         )
+        checked(.persistent)
         return .proved
     }
 

@@ -12,6 +12,7 @@ extension ContractRun {
 
         try await collect(sent.map(\.id), from: [first], "messages for the first group").requireExactlyOnce("messages in the first group")
         try await collect(sent.map(\.id), from: [second], "messages for the second group").requireExactlyOnce("messages in the second group")
+        try await expectNothingMore(from: [first, second], "in either group once each had every message")
         return .proved
     }
 
@@ -21,11 +22,9 @@ extension ContractRun {
         let options = ConsumerOptions(group: group, startPosition: freshStart)
         let first = try await makeConsumer(topic, options)
         guard has(.competingConsumers) else {
-            try await expectError([.unsupported], "a second consumer in group \(group) on a backend without competingConsumers") {
+            return try await provedUnsupported(.competingConsumers, "a second consumer in group \(group) on a backend without competingConsumers") {
                 _ = try await openConsumer(topic, options)
             }
-            checked(.competingConsumers)
-            return .provedUnsupported
         }
         let second = try await makeConsumer(topic, options)
         let producer = try await makeProducer()
@@ -40,6 +39,7 @@ extension ContractRun {
             "both consumers of the group to get a share of 200 messages",
             seen: "shares of \(counts[0]) and \(counts[1])"
         )
+        try await expectNothingMore(from: [first, second], "in the group once it had every message")
         note("The consumers took \(counts[0]) and \(counts[1]) messages.")
         checked(.competingConsumers)
         return .proved
@@ -66,6 +66,7 @@ extension ContractRun {
         let unacked = inOrder.dropFirst(2).map(\.message.id)
         let handedOver = try await collect(unacked, from: [next], "unacked messages for the next consumer")
         try handedOver.requireExactlyOnce("unacked messages, and none of the acked \(ContractViolation.list(acked.map(\.message.id))),")
+        try await expectNothingMore(from: next, "for the next consumer once it had the unacked ones")
         return .proved
     }
 
@@ -93,6 +94,7 @@ extension ContractRun {
         let expected = (before + after).map(\.id).filter { !ackedIDs.contains($0) }
         let tally = try await collect(expected, from: [resumed], "messages after the committed position")
         try tally.requireExactlyOnce("messages after the committed position, and none of the 10 acked,")
+        try await expectNothingMore(from: resumed, "for the resumed consumer once it had everything after the committed position")
         return .proved
     }
 }

@@ -71,7 +71,9 @@ extension ContractRun {
         let consumer = try await makeConsumer(topic, ConsumerOptions(group: name("g"), startPosition: freshStart))
         let producer = try await makeProducer()
 
-        let idle = await TimeLimit.cancelling(after: harness.quietPeriod) { try await consumer.receive(maxMessages: 10) }
+        let idle = try await TimeLimit.cancelling("a receive waiting on an empty topic", after: harness.quietPeriod, grace: harness.cancellationGrace) {
+            try await consumer.receive(maxMessages: 10)
+        }
         try requireCancelled(idle, "a receive cancelled while waiting on an empty topic")
 
         let doomed = Message(key: "doomed", payload: "sent from a task already cancelled")
@@ -114,26 +116,14 @@ extension ContractRun {
             for await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
-        var sent: [Message] = []
-        var cancelled: [String] = []
-        for (message, error) in outcomes {
-            switch error {
-            case nil:
-                sent.append(message)
-            case let error as SwitchyardError where error.code == .cancelled:
-                cancelled.append(message.id)
-            case let error?:
-                throw ContractViolation(
-                    expected: "a cancelled send to succeed or fail with cancelled",
-                    seen: "\(message.id) failed with \(ContractViolation.describe(error))"
-                )
-            }
-        }
+        let (sent, cancelled) = try Self.sort(outcomes, refusedWith: .cancelled, "a cancelled send to succeed or fail with cancelled")
         note("Of 50 sends cancelled in flight, \(sent.count) completed and \(cancelled.count) failed with cancelled.")
 
         let late = messages(20, label: "raced receive", key: { "key-\($0 % 4)" })
         async let sending: Void = sendAll(late, to: topic, with: producer)
-        let raced = await TimeLimit.cancelling(after: .milliseconds(1)) { try await consumer.receive(maxMessages: 5) }
+        let raced = try await TimeLimit.cancelling("a receive racing arriving messages", after: .milliseconds(1), grace: harness.cancellationGrace) {
+            try await consumer.receive(maxMessages: 5)
+        }
         try await sending
         var early: [Delivery] = []
         if case .success(let deliveries) = raced {
@@ -157,6 +147,28 @@ extension ContractRun {
         }
         try await expectNothingMore(from: consumer, "from sends that failed with cancelled")
         return .proved
+    }
+
+    /// Splits the outcomes of sends into the messages sent and the ids of those refused with `code`;
+    /// any other failure fails the case with `expected`.
+    private static func sort(
+        _ outcomes: [(Message, (any Error)?)],
+        refusedWith code: SwitchyardError.Code,
+        _ expected: String
+    ) throws -> (sent: [Message], refused: [String]) {
+        var sent: [Message] = []
+        var refused: [String] = []
+        for (message, error) in outcomes {
+            switch error {
+            case nil:
+                sent.append(message)
+            case let error as SwitchyardError where error.code == code:
+                refused.append(message.id)
+            case let error?:
+                throw ContractViolation(expected: expected, seen: "\(message.id) failed with \(ContractViolation.describe(error))")
+            }
+        }
+        return (sent, refused)
     }
 
     private func requireCancelled<T>(_ result: Result<T, any Error>, _ what: String) throws {
@@ -205,23 +217,13 @@ extension ContractRun {
         }
         signal.finish()
 
-        var sent: [String] = []
-        var refused: [String] = []
-        for (message, error) in outcomes {
-            switch error {
-            case nil:
-                sent.append(message.id)
-            case let error as SwitchyardError where error.code == .producerClosed:
-                refused.append(message.id)
-            case let error?:
-                throw ContractViolation(
-                    expected: "a send in flight at close to complete, or one begun after close to fail with producerClosed",
-                    seen: "\(message.id) failed with \(ContractViolation.describe(error))"
-                )
-            }
-        }
+        let (sent, refused) = try Self.sort(
+            outcomes,
+            refusedWith: .producerClosed,
+            "a send in flight at close to complete, or one begun after close to fail with producerClosed"
+        )
         note("Closing with 500 sends under way: \(sent.count) completed and \(refused.count) were refused as begun after close.")
-        try await collect(sent, from: [consumer], "messages whose send completed around close")
+        try await collect(sent.map(\.id), from: [consumer], "messages whose send completed around close")
             .requireExactlyOnce("messages whose send completed around close")
         try await expectNothingMore(from: consumer, "from sends refused after close")
         return .proved

@@ -35,6 +35,7 @@ extension ContractRun {
 
         let tally = try await collect(sent.map(\.id), from: [consumer], "concurrently sent messages", maxMessages: 1000)
         try tally.requireExactlyOnce("concurrently sent messages")
+        try await expectNothingMore(from: consumer, "once every concurrently sent message arrived")
         return .proved
     }
 
@@ -46,22 +47,10 @@ extension ContractRun {
         let sent = messages(50, label: "backpressure", key: { "key-\($0 % 4)" })
         try await step("sending \(sent.count) messages as a batch") { try await producer.send(sent, to: topic) }
 
-        let limit = harness.waitTimeLimit
-        func receiveMore() async throws -> [Delivery] {
-            let batch = try await TimeLimit.deadline(
-                limit,
-                onTimeout: { ContractViolation(expected: "receive to return waiting messages within \(limit)", seen: "it kept waiting") }
-            ) {
-                try await consumer.receive(maxMessages: 1000)
-            }
-            try require(!batch.isEmpty, "receive on an open consumer to return messages", seen: "an empty batch")
-            return batch
-        }
-
         var held: [Delivery] = []
         var seen: [String] = []
         while held.count < prefetch {
-            let batch = try await receiveMore()
+            let batch = try await receiveWaiting(from: consumer, maxMessages: 1000, "waiting messages")
             held += batch
             seen += batch.map(\.message.id)
             try require(
@@ -70,12 +59,7 @@ extension ContractRun {
                 seen: "\(held.count) after a receive returned \(batch.count)"
             )
         }
-        if let extra = try await TimeLimit.run(harness.quietPeriod, { try await consumer.receive(maxMessages: 1000) }) {
-            throw ContractViolation(
-                expected: "a receive at the prefetch bound to wait until something is acked",
-                seen: "it returned \(extra.count) more"
-            )
-        }
+        try await expectNothingMore(from: consumer, "while \(prefetch) deliveries are unacked at the prefetch bound")
 
         let released = prefetch / 2
         for delivery in held.prefix(released) {
@@ -83,7 +67,7 @@ extension ContractRun {
         }
         held.removeFirst(released)
         while Set(seen).count < sent.count {
-            let batch = try await receiveMore()
+            let batch = try await receiveWaiting(from: consumer, maxMessages: 1000, "waiting messages")
             seen += batch.map(\.message.id)
             try require(
                 held.count + batch.count <= prefetch,
@@ -97,6 +81,7 @@ extension ContractRun {
         }
         let duplicates = seen.count - Set(seen).count
         try require(duplicates == 0, "each of \(sent.count) messages once", seen: "\(duplicates) duplicate deliveries")
+        try await expectNothingMore(from: consumer, "once all \(sent.count) were received and acked")
         return .proved
     }
 }

@@ -12,10 +12,15 @@ extension ContractRun {
         var delivery = try await receiveOne(original, from: consumer, "the message's first delivery")
         try require(delivery.deliveryAttempt == 1, "the first delivery to be attempt 1", seen: "attempt \(delivery.deliveryAttempt)")
         for attempt in 2...3 {
+            let nacked = delivery
             try await step("nack(requeue: true) of attempt \(attempt - 1)") {
-                try await delivery.nack(requeue: true, reason: "contract: try again")
+                try await nacked.nack(requeue: true, reason: "contract: try again")
             }
             delivery = try await receiveOne(original, from: consumer, "redelivery \(attempt) after a nack")
+            // The next step nacks or acks the redelivery, so it fails if this stale ack settled it.
+            try await expectError([.alreadySettled], "acking the nacked delivery of attempt \(attempt - 1) after its redelivery") {
+                try await nacked.ack()
+            }
             if has(.deliveryAttemptCount) {
                 try require(
                     delivery.deliveryAttempt == attempt,
@@ -36,8 +41,30 @@ extension ContractRun {
         try await step("acking the redelivered message") { try await settled.ack() }
         try await expectError([.alreadySettled], "acking a delivery a second time") { try await settled.ack() }
         try await expectNothingMore(from: consumer, "after the redelivered message was acked")
+        if has(.deadLetter) {
+            try await deadLetterTwice(topic: topic, consumer: consumer, producer: producer)
+        }
         checked(.deliveryAttemptCount)
         return .proved
+    }
+
+    /// Dead-letters one delivery twice: the second fails with alreadySettled and writes no second copy.
+    private func deadLetterTwice(topic: String, consumer: Consumer, producer: Producer) async throws {
+        let deadLetterTopic = TopicName.deadLetter(of: topic)
+        try await step("ensureTopic(\(deadLetterTopic))") { try await backend.ensureTopic(TopicSpec(name: deadLetterTopic)) }
+        let deadLetters = try await makeConsumer(deadLetterTopic, ConsumerOptions(group: name("dlq"), startPosition: freshStart))
+        let twice = Message(key: "twice", payload: "dead-lettered twice")
+        try await sendAll([twice], to: topic, with: producer)
+        let delivery = try await receiveOne(twice, from: consumer, "a message to dead-letter twice")
+        try await step("deadLetter(reason:)") { try await delivery.deadLetter(reason: "contract: first") }
+        try await expectError([.alreadySettled], "dead-lettering the same delivery a second time") {
+            try await delivery.deadLetter(reason: "contract: second")
+        }
+        let landed = try await collect([twice.id], from: [deadLetters], "the message dead-lettered twice, on \(deadLetterTopic)")
+        try landed.requireExactlyOnce("copies of the message dead-lettered twice, on \(deadLetterTopic),")
+        let reason = landed.firstArrivals[0].message.header(DeadLetterHeader.reason).map { String(decoding: $0, as: UTF8.self) }
+        try require(reason == "contract: first", "the copy on \(deadLetterTopic) to give the first reason", seen: reason ?? "no reason header")
+        try await expectNothingMore(from: [consumer, deadLetters], "on \(topic) or \(deadLetterTopic) after the second dead-lettering")
     }
 
     func deadLetterAfterMaxAttempts() async throws -> ContractOutcome.Result {
@@ -101,7 +128,7 @@ extension ContractRun {
             guard let original = originals.first(where: { $0.id == delivery.message.id }), let why = reasons[original.id] else { continue }
             try checkDeadLetter(delivery.message, original: original, topic: topic, reason: why.reason, attempts: why.attempts)
         }
-        try await expectNothingMore(from: consumer, "on \(topic) once its messages were dead-lettered")
+        try await expectNothingMore(from: [consumer, deadLetters], "on \(topic) or \(deadLetterTopic) once its messages were dead-lettered")
         checked(.deadLetter)
         return .proved
     }

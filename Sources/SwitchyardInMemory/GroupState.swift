@@ -18,20 +18,72 @@ enum Slot: Equatable {
 ///
 /// Offsets below `committed` are settled. Offsets in `committed..<cursor` have a slot in `window`. Offsets
 /// from `cursor` on have never been delivered to this group.
+///
+/// At most one member holds deliveries of a partition at a time. When a partition moves to another
+/// member, the new owner waits until the old one has settled or given back what it holds, so messages
+/// with one key are never processed by two members out of order.
 struct PartitionProgress {
     var committed: Int64
     var cursor: Int64
     var window: Deque<Slot> = []
     /// Offsets whose slot is `.pending`, in the order they should be delivered again.
     var redeliveries: Deque<Int64> = []
+    /// The member holding this partition's in-flight deliveries, if any.
+    private(set) var holder: MemberID?
+    /// How many deliveries `holder` holds here.
+    private(set) var held = 0
 
     init(position: Int64) {
         committed = position
         cursor = position
     }
 
+    /// Whether `member` may take deliveries from this partition now.
+    func isAvailable(to member: MemberID) -> Bool {
+        holder == nil || holder == member
+    }
+
+    /// Takes up to `limit - taken.count` deliveries for `member`: redeliveries first, then new offsets up
+    /// to `windowLimit` beyond the committed position.
+    mutating func take(
+        for member: MemberID,
+        partition: Int,
+        log: PartitionLog,
+        limit: Int,
+        windowLimit: Int,
+        into taken: inout [ReceivedMessage]
+    ) {
+        let before = taken.count
+        while taken.count < limit, let offset = redeliveries.popFirst() {
+            let index = Int(offset - committed)
+            guard index >= 0, index < window.count, case .pending(let attempts) = window[index],
+                let message = log.message(at: offset)
+            else { continue }
+            window[index] = .inFlight(member: member, attempt: attempts + 1)
+            taken.append(Self.received(message, partition: partition, offset: offset, attempt: attempts + 1))
+        }
+        while taken.count < limit, cursor < log.endOffset, window.count < windowLimit {
+            window.append(.inFlight(member: member, attempt: 1))
+            taken.append(Self.received(log.message(at: cursor)!, partition: partition, offset: cursor, attempt: 1))
+            cursor += 1
+        }
+        if taken.count > before {
+            holder = member
+            held += taken.count - before
+        }
+    }
+
+    private static func received(_ message: Message, partition: Int, offset: Int64, attempt: Int32) -> ReceivedMessage {
+        ReceivedMessage(
+            message: message,
+            position: DeliveryPosition(partition: Int32(partition), offset: offset),
+            deliveryAttempt: Int(attempt),
+            token: DeliveryToken(partition: Int32(partition), sequence: offset, epoch: UInt64(attempt))
+        )
+    }
+
     /// Moves the committed position past the settled prefix.
-    mutating func advanceCommitted() {
+    private mutating func advanceCommitted() {
         while let first = window.first, first == .acked {
             window.removeFirst()
             committed += 1
@@ -40,18 +92,24 @@ struct PartitionProgress {
 
     /// Returns every delivery held by `member` to the redelivery queue.
     mutating func reclaim(from member: MemberID) {
+        guard holder == member else { return }
         for index in window.indices {
             if case .inFlight(member, let attempt) = window[index] {
                 window[index] = .pending(attempts: attempt)
                 redeliveries.append(committed + Int64(index))
             }
         }
+        holder = nil
+        held = 0
     }
 
-    /// Settles `offset` if `member` holds it, and says whether it did.
-    mutating func settle(_ offset: Int64, as settlement: TopicLog.Settlement, member: MemberID) -> Bool {
-        let index = Int(offset - committed)
-        guard index >= 0, index < window.count, case .inFlight(member, let attempt) = window[index] else {
+    /// Settles the delivery `token` names if `member` holds it, and says whether it did. A token from an
+    /// earlier delivery of the same offset settles nothing.
+    mutating func settle(_ token: DeliveryToken, as settlement: TopicLog.Settlement, member: MemberID) -> Bool {
+        let index = Int(token.sequence - committed)
+        guard index >= 0, index < window.count, case .inFlight(member, let attempt) = window[index],
+            UInt64(attempt) == token.epoch
+        else {
             return false
         }
         switch settlement {
@@ -60,22 +118,33 @@ struct PartitionProgress {
             advanceCommitted()
         case .requeue:
             window[index] = .pending(attempts: attempt)
-            redeliveries.append(offset)
+            redeliveries.append(token.sequence)
         case .release:
             window[index] = .pending(attempts: attempt - 1)
-            redeliveries.prepend(offset)
+            redeliveries.prepend(token.sequence)
         }
+        held -= 1
+        if held == 0 { holder = nil }
         return true
     }
 
-    /// Forgets offsets that retention has dropped from the log.
-    mutating func skip(below start: Int64) {
-        guard committed < start else { return }
-        let dropped = Int(min(start, cursor) - committed)
-        window.removeFirst(min(dropped, window.count))
+    /// Forgets offsets that retention has dropped from the log, and returns the member that held dropped
+    /// deliveries with how many it held, so its in-flight count can be given back.
+    mutating func skip(below start: Int64) -> (member: MemberID, dropped: Int)? {
+        guard committed < start else { return nil }
+        let count = min(Int(min(start, cursor) - committed), window.count)
+        var droppedInFlight = 0
+        for slot in window.prefix(count) {
+            if case .inFlight = slot { droppedInFlight += 1 }
+        }
+        window.removeFirst(count)
         committed = start
         cursor = max(cursor, start)
         redeliveries.removeAll { $0 < start }
+        guard droppedInFlight > 0, let member = holder else { return nil }
+        held -= droppedInFlight
+        if held == 0 { holder = nil }
+        return (member, droppedInFlight)
     }
 }
 

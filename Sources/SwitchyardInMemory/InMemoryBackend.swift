@@ -49,7 +49,7 @@ public final class InMemoryBackend: MessagingBackend {
         BackendLimits(maxMessageBytes: configuration.maxMessageBytes, maxMessageBytesKey: "inmemory.maxMessageBytes")
     }
 
-    private let topics = Mutex<[String: TopicLog]>([:])
+    private let topics = LockedValue<[String: TopicLog]>([:])
     private let available = Atomic<Bool>(true)
     private let nextID = Atomic<UInt64>(1)
 
@@ -63,7 +63,7 @@ public final class InMemoryBackend: MessagingBackend {
         self.capabilities = capabilities
     }
 
-    private static let registry = Mutex<[String: InMemoryBackend]>([:])
+    private static let registry = LockedValue<[String: InMemoryBackend]>([:])
 
     /// The process-wide broker called `name`, created with `configuration` on first use. Every caller in
     /// the process that asks for the same name shares its topics and groups.

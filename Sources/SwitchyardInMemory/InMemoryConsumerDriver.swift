@@ -66,6 +66,16 @@ final class InMemoryConsumerDriver: ConsumerDriver {
     }
 
     func close() async throws(SwitchyardError) {
+        leave()
+    }
+
+    /// A consumer dropped without being closed leaves its group too, so its partitions and the deliveries
+    /// it held go to the group's other members.
+    deinit {
+        leave()
+    }
+
+    private func leave() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         topic.leave(member: member, group: group)
     }

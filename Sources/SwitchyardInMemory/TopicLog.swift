@@ -11,84 +11,100 @@ enum FetchResult {
     case left
 }
 
-/// One topic: its partitions and the groups reading it, guarded by one lock.
+/// One topic: its partitions and the groups reading it.
 ///
-/// Appends, fetches and settlements are short critical sections; waiters are resumed after the lock is
-/// released.
+/// Two locks keep producers and consumers out of each other's way: one guards the partition logs, the
+/// other the groups, so an ack never waits for an append. A fetch takes the groups lock, then the logs
+/// lock; nothing takes them the other way round. Waiters are resumed after both are released.
 final class TopicLog: Sendable {
-    private struct State {
+    private struct Logs {
         var partitions: [PartitionLog]
-        var groups: [UInt64: GroupState] = [:]
-        var namedGroups: [String: UInt64] = [:]
-        var waitingReceives = 0
         var nextPartition = 0
+    }
+
+    private struct Groups {
+        var byID: [UInt64: GroupState] = [:]
+        var named: [String: UInt64] = [:]
     }
 
     let name: String
     let partitionCount: Int
     private let retention: Int
     private let windowLimit: Int
-    private let state: Mutex<State>
+    private let logs: LockedValue<Logs>
+    private let groups = LockedValue(Groups())
+    /// Receives registered as waiters, plus fetches about to read the logs. An append looks for waiters
+    /// to wake only when this is above zero. A fetch counts itself before reading the logs, so an append
+    /// that the fetch missed is sure to see the count and wake it.
+    private let watchers = Atomic<Int>(0)
 
     init(name: String, partitions: Int, retention: Int, windowLimit: Int) {
         self.name = name
         self.partitionCount = partitions
         self.retention = retention
         self.windowLimit = windowLimit
-        self.state = Mutex(State(partitions: Array(repeating: PartitionLog(), count: partitions)))
+        self.logs = LockedValue(Logs(partitions: Array(repeating: PartitionLog(), count: partitions)))
     }
 
     // MARK: Producing
 
     /// Appends messages and returns their positions.
     func append(_ messages: [Message]) -> [DeliveryPosition] {
-        var positions: [DeliveryPosition] = []
-        positions.reserveCapacity(messages.count)
-        let woken = state.withLock { state in
-            var touched: Set<Int> = []
-            for message in messages {
-                let partition = Self.choosePartition(message.key, count: partitionCount, state: &state)
-                let offset = state.partitions[partition].append(message, retention: retention)
-                positions.append(DeliveryPosition(partition: Int32(partition), offset: offset))
+        var touched: Set<Int> = []
+        let positions = logs.withLock { logs in
+            messages.map { message in
+                let partition = Self.choosePartition(message.key, count: partitionCount, logs: &logs)
                 touched.insert(partition)
+                let offset = logs.partitions[partition].append(message, retention: retention)
+                return DeliveryPosition(partition: Int32(partition), offset: offset)
             }
-            return state.waitingReceives == 0 ? [] : Self.takeWaiters(of: touched, state: &state)
         }
-        for waiter in woken { waiter.resume() }
+        wakeOwners(of: touched)
         return positions
     }
 
     /// Appends one message and returns its position.
     func append(_ message: Message) -> DeliveryPosition {
-        let (position, woken) = state.withLock { state in
-            let partition = Self.choosePartition(message.key, count: partitionCount, state: &state)
-            let offset = state.partitions[partition].append(message, retention: retention)
-            let woken = state.waitingReceives == 0 ? [] : Self.takeWaiters(of: [partition], state: &state)
-            return (DeliveryPosition(partition: Int32(partition), offset: offset), woken)
+        let (partition, offset) = logs.withLock { logs in
+            let partition = Self.choosePartition(message.key, count: partitionCount, logs: &logs)
+            return (partition, logs.partitions[partition].append(message, retention: retention))
         }
-        for waiter in woken { waiter.resume() }
-        return position
+        if watchers.load(ordering: .sequentiallyConsistent) > 0 {
+            wakeOwners(of: [partition])
+        }
+        return DeliveryPosition(partition: Int32(partition), offset: offset)
     }
 
-    private static func choosePartition(_ key: [UInt8]?, count: Int, state: inout State) -> Int {
+    private static func choosePartition(_ key: [UInt8]?, count: Int, logs: inout Logs) -> Int {
         if let key {
             return KeyPartitioner.partition(for: key, count: count)
         }
-        defer { state.nextPartition = (state.nextPartition + 1) % count }
-        return state.nextPartition
+        defer { logs.nextPartition = (logs.nextPartition + 1) % count }
+        return logs.nextPartition
     }
 
-    private static func takeWaiters(of partitions: Set<Int>, state: inout State) -> [CheckedContinuation<Void, Never>] {
-        var woken: [CheckedContinuation<Void, Never>] = []
-        for group in state.groups.values where !group.waiters.isEmpty {
-            for partition in partitions {
-                if let owner = group.owner(of: partition) {
-                    woken += group.takeWaiters(of: owner)
+    /// Wakes the receives waiting on the members that own `partitions`, in every group.
+    private func wakeOwners(of partitions: Set<Int>) {
+        guard watchers.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        let woken = groups.withLock { groups in
+            var woken: [CheckedContinuation<Void, Never>] = []
+            for group in groups.byID.values where !group.waiters.isEmpty {
+                for partition in partitions {
+                    if let owner = group.owner(of: partition) {
+                        woken += group.takeWaiters(of: owner)
+                    }
                 }
             }
+            return woken
         }
-        state.waitingReceives -= woken.count
-        return woken
+        resume(woken)
+    }
+
+    /// Resumes taken waiters and stops counting them as watchers.
+    private func resume(_ woken: [CheckedContinuation<Void, Never>]) {
+        guard !woken.isEmpty else { return }
+        watchers.subtract(woken.count, ordering: .sequentiallyConsistent)
+        for waiter in woken { waiter.resume() }
     }
 
     // MARK: Membership
@@ -97,59 +113,57 @@ final class TopicLog: Sendable {
     /// group at `start` if it is new, and returns the group's id. A start position other than
     /// ``StartPosition/committed`` repositions an existing group that has no other member.
     func join(member: MemberID, name: String?, groupID newID: UInt64, start: StartPosition, prefetch: Int) -> UInt64 {
-        let (groupID, woken) = state.withLock { state in
-            let positions = state.partitions.map { log -> Int64 in
-                switch start {
-                case .earliest: log.startOffset
-                case .latest, .committed: log.endOffset
-                case .timestamp(let microseconds): log.firstOffset(publishedAtOrAfter: microseconds)
+        let (groupID, woken) = groups.withLock { groups in
+            let positions = logs.withLock { logs in
+                logs.partitions.map { log -> Int64 in
+                    switch start {
+                    case .earliest: log.startOffset
+                    case .latest, .committed: log.endOffset
+                    case .timestamp(let microseconds): log.firstOffset(publishedAtOrAfter: microseconds)
+                    }
                 }
             }
-            let groupID = name.flatMap { state.namedGroups[$0] } ?? newID
+            let groupID = name.flatMap { groups.named[$0] } ?? newID
             let group: GroupState
-            if let existing = state.groups[groupID] {
+            if let existing = groups.byID[groupID] {
                 group = existing
                 if start != .committed && group.members.isEmpty {
                     group.reposition(to: positions)
                 }
             } else {
                 group = GroupState(isPrivate: name == nil, positions: positions)
-                state.groups[groupID] = group
-                if let name { state.namedGroups[name] = groupID }
+                groups.byID[groupID] = group
+                if let name { groups.named[name] = groupID }
             }
             group.members.append(member)
             group.inFlight[member] = 0
             group.prefetch[member] = prefetch
-            let woken = group.takeAllWaiters()
-            state.waitingReceives -= woken.count
-            return (groupID, woken)
+            return (groupID, group.takeAllWaiters())
         }
-        for waiter in woken { waiter.resume() }
+        resume(woken)
         return groupID
     }
 
     /// Removes `member`; its unsettled deliveries go back to the group. A private group is deleted.
     func leave(member: MemberID, group groupID: UInt64) {
-        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard let group = state.groups[groupID] else { return [] }
+        let woken = groups.withLock { groups -> [CheckedContinuation<Void, Never>] in
+            guard let group = groups.byID[groupID] else { return [] }
             group.reclaim(from: member)
             group.members.removeAll { $0 == member }
             group.inFlight[member] = nil
             group.prefetch[member] = nil
-            let woken = group.takeAllWaiters()
-            state.waitingReceives -= woken.count
             if group.isPrivate {
-                state.groups[groupID] = nil
+                groups.byID[groupID] = nil
             }
-            return woken
+            return group.takeAllWaiters()
         }
-        for waiter in woken { waiter.resume() }
+        resume(woken)
     }
 
     /// Returns every delivery in flight to its group, as a broker restart does.
     func reclaimAll() {
-        state.withLock { state in
-            for group in state.groups.values {
+        groups.withLock { groups in
+            for group in groups.byID.values {
                 for member in group.members {
                     group.reclaim(from: member)
                 }
@@ -159,22 +173,17 @@ final class TopicLog: Sendable {
 
     /// Wakes every waiting member, so each fetches again.
     func wakeAll() {
-        let woken = state.withLock { state in
-            var woken: [CheckedContinuation<Void, Never>] = []
-            for group in state.groups.values {
-                woken += group.takeAllWaiters()
-            }
-            state.waitingReceives -= woken.count
-            return woken
+        let woken = groups.withLock { groups in
+            groups.byID.values.flatMap { $0.takeAllWaiters() }
         }
-        for waiter in woken { waiter.resume() }
+        resume(woken)
     }
 
     // MARK: Consuming
 
     /// Takes up to `maxMessages` deliveries for `member`, or registers `waiter` when there are none.
     ///
-    /// `isAvailable` is read under the topic lock so that a broker restart cannot slip between the check
+    /// `isAvailable` is read under the groups lock so that a broker restart cannot slip between the check
     /// and the registration. `isCancelled` is read there too, for the same reason.
     func fetch(
         member: MemberID,
@@ -184,75 +193,50 @@ final class TopicLog: Sendable {
         waitID: UInt64,
         waiter: CheckedContinuation<Void, Never>
     ) -> FetchResult {
-        state.withLock { state in
-            guard let group = state.groups[groupID], let inFlight = group.inFlight[member] else { return .left }
-            var taken: [ReceivedMessage] = []
-            if isAvailable() && !Task.isCancelled {
-                let limit = min(maxMessages, group.prefetch[member]! - inFlight)
-                if limit > 0 {
-                    for partition in group.partitions(of: member) where taken.count < limit {
-                        take(
-                            from: partition,
-                            log: state.partitions[partition],
-                            progress: &group.progress[partition],
-                            member: member,
-                            limit: limit,
-                            into: &taken
-                        )
+        groups.withLock { groups in
+            guard let group = groups.byID[groupID], group.inFlight[member] != nil else { return .left }
+            watchers.add(1, ordering: .sequentiallyConsistent)
+            let partitions = group.partitions(of: member)
+            let open = isAvailable() && !Task.isCancelled
+            let taken = logs.withLock { logs in
+                for partition in partitions {
+                    if let (holder, dropped) = group.progress[partition].skip(below: logs.partitions[partition].startOffset) {
+                        group.inFlight[holder]? -= dropped
                     }
-                    group.inFlight[member] = inFlight + taken.count
                 }
+                var taken: [ReceivedMessage] = []
+                guard open else { return taken }
+                let inFlight = group.inFlight[member]!
+                let limit = min(maxMessages, group.prefetch[member]! - inFlight)
+                for partition in partitions where taken.count < limit && group.progress[partition].isAvailable(to: member) {
+                    group.progress[partition].take(
+                        for: member,
+                        partition: partition,
+                        log: logs.partitions[partition],
+                        limit: limit,
+                        windowLimit: windowLimit,
+                        into: &taken
+                    )
+                }
+                group.inFlight[member] = inFlight + taken.count
+                return taken
             }
             if taken.isEmpty && !Task.isCancelled {
                 group.waiters[waitID] = (member, waiter)
-                state.waitingReceives += 1
                 return .waiting
             }
+            watchers.subtract(1, ordering: .sequentiallyConsistent)
             return .messages(taken)
         }
     }
 
-    private func take(
-        from partition: Int,
-        log: PartitionLog,
-        progress: inout PartitionProgress,
-        member: MemberID,
-        limit: Int,
-        into taken: inout [ReceivedMessage]
-    ) {
-        progress.skip(below: log.startOffset)
-        while taken.count < limit, let offset = progress.redeliveries.popFirst() {
-            let index = Int(offset - progress.committed)
-            guard index >= 0, index < progress.window.count, case .pending(let attempts) = progress.window[index],
-                let message = log.message(at: offset)
-            else { continue }
-            progress.window[index] = .inFlight(member: member, attempt: attempts + 1)
-            taken.append(received(message, partition: partition, offset: offset, attempt: attempts + 1))
-        }
-        while taken.count < limit, progress.cursor < log.endOffset, progress.window.count < windowLimit {
-            let offset = progress.cursor
-            progress.window.append(.inFlight(member: member, attempt: 1))
-            progress.cursor += 1
-            taken.append(received(log.message(at: offset)!, partition: partition, offset: offset, attempt: 1))
-        }
-    }
-
-    private func received(_ message: Message, partition: Int, offset: Int64, attempt: Int32) -> ReceivedMessage {
-        ReceivedMessage(
-            message: message,
-            position: DeliveryPosition(partition: Int32(partition), offset: offset),
-            deliveryAttempt: Int(attempt),
-            token: DeliveryToken(partition: Int32(partition), sequence: offset, epoch: 0)
-        )
-    }
-
     /// Removes the waiter registered as `waitID`, if it is still registered, and returns it.
     func cancelWait(_ waitID: UInt64, group groupID: UInt64) -> CheckedContinuation<Void, Never>? {
-        state.withLock { state in
-            guard let waiter = state.groups[groupID]?.waiters.removeValue(forKey: waitID) else { return nil }
-            state.waitingReceives -= 1
-            return waiter.continuation
+        let waiter = groups.withLock { $0.byID[groupID]?.waiters.removeValue(forKey: waitID)?.continuation }
+        if waiter != nil {
+            watchers.subtract(1, ordering: .sequentiallyConsistent)
         }
+        return waiter
     }
 
     // MARK: Settling
@@ -270,28 +254,24 @@ final class TopicLog: Sendable {
     /// Settles the deliveries `tokens` held by `member`. Throws ``SwitchyardError/Code/alreadySettled`` when
     /// one is not held by it.
     func settle(_ tokens: some Collection<DeliveryToken>, as settlement: Settlement, member: MemberID, group groupID: UInt64) throws(SwitchyardError) {
-        let (woken, failure) = state.withLock { state -> ([CheckedContinuation<Void, Never>], SwitchyardError?) in
-            guard let group = state.groups[groupID] else {
+        let (woken, failure) = groups.withLock { groups -> ([CheckedContinuation<Void, Never>], SwitchyardError?) in
+            guard let group = groups.byID[groupID] else {
                 return ([], Self.notHeld(tokens.first))
             }
             var settled = 0
             var failure: SwitchyardError?
             for token in tokens {
-                if group.progress[Int(token.partition)].settle(token.sequence, as: settlement, member: member) {
+                if group.progress[Int(token.partition)].settle(token, as: settlement, member: member) {
                     settled += 1
                 } else {
                     failure = Self.notHeld(token)
                 }
             }
             group.inFlight[member]? -= settled
-            var woken: [CheckedContinuation<Void, Never>] = []
-            if settled > 0, !group.waiters.isEmpty {
-                woken = group.takeAllWaiters()
-                state.waitingReceives -= woken.count
-            }
+            let woken = settled > 0 && !group.waiters.isEmpty ? group.takeAllWaiters() : []
             return (woken, failure)
         }
-        for waiter in woken { waiter.resume() }
+        resume(woken)
         if let failure { throw failure }
     }
 

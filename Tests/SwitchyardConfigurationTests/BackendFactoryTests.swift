@@ -2,6 +2,7 @@ import Logging
 import Switchyard
 import SwitchyardInMemory
 import SwitchyardKafka
+import SwitchyardRabbitMQ
 import Testing
 
 @testable import SwitchyardConfiguration
@@ -38,7 +39,48 @@ import Testing
         await #expect(throws: SwitchyardError.self) { try await BackendFactory.makeBackend(settings, logger: logger) }
     }
 
-    @Test(arguments: [SwitchyardSettings.Backend.rabbitmq, .dual])
+    @Test(arguments: [SwitchyardSettings.RabbitMQ.QueueType.quorum, .classic])
+    func rabbitMQSettingsMakeARabbitMQBackend(_ queueType: SwitchyardSettings.RabbitMQ.QueueType) async throws {
+        var settings = SwitchyardSettings()
+        settings.backend = .rabbitmq
+        settings.rabbitmq.url = "amqp://alice:s3cret@broker.example:5673/%2F"
+        settings.rabbitmq.queueType = queueType
+        let backend = try #require(try await BackendFactory.makeBackend(settings, logger: logger) as? RabbitMQBackend)
+        #expect(backend.name == "rabbitmq")
+        #expect(backend.configuration.queueType.rawValue == queueType.rawValue)
+        #expect(backend.configuration.endpoint.host == "broker.example")
+        #expect(backend.configuration.endpoint.port == 5673)
+        #expect(backend.configuration.endpoint.virtualHost == "/")
+        #expect(backend.capabilities.contains(.deliveryAttemptCount) == (queueType == .quorum))
+    }
+
+    @Test func rabbitMQStreamQueuesAreUnsupportedWithAClearError() async {
+        var settings = SwitchyardSettings()
+        settings.backend = .rabbitmq
+        settings.rabbitmq.queueType = .stream
+        do {
+            _ = try await BackendFactory.makeBackend(settings, logger: logger)
+            Issue.record("Expected an error for the stream queue type")
+        } catch {
+            #expect(error.code == .unsupported)
+            #expect(error.message.contains("Use quorum"))
+        }
+    }
+
+    @Test func aBadRabbitMQURLIsAnInvalidConfigurationThatHidesThePassword() async {
+        var settings = SwitchyardSettings()
+        settings.backend = .rabbitmq
+        settings.rabbitmq.url = "amqp://alice:s3cret@broker.example:0/"
+        do {
+            _ = try await BackendFactory.makeBackend(settings, logger: logger)
+            Issue.record("Expected an error for port 0")
+        } catch {
+            #expect(error.code == .invalidConfiguration)
+            #expect(!error.message.contains("s3cret"))
+        }
+    }
+
+    @Test(arguments: [SwitchyardSettings.Backend.dual])
     func backendsNotInThisBuildAreUnsupported(_ kind: SwitchyardSettings.Backend) async {
         var settings = SwitchyardSettings()
         settings.backend = kind

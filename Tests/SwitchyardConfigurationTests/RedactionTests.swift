@@ -8,7 +8,28 @@ import Testing
         #expect(Redaction.redactURLPassword("amqp://user:pass@host:5672/vhost") == "amqp://user:<redacted>@host:5672/vhost")
         #expect(Redaction.redactURLPassword("amqps://u:p@ss@h/v") == "amqps://u:<redacted>@h/v")
         #expect(Redaction.redactURLPassword("amqp://user@host/vhost") == "amqp://user@host/vhost")
-        #expect(Redaction.redactURLPassword("amqp://host:5672/a@b") == "amqp://host:5672/a@b")
+        #expect(Redaction.redactURLPassword("amqp://host:5672/vhost") == "amqp://host:5672/vhost")
+    }
+
+    @Test func aPasswordIsHiddenUpToTheLastAtSignWhateverItHoldsAndWithoutAScheme() {
+        for password in ["pa/ss", "pa?ss", "pa#ss", "p@/?#s"] {
+            #expect(Redaction.redactURLPassword("amqp://user:\(password)@host:5672/vhost") == "amqp://user:<redacted>@host:5672/vhost")
+        }
+        #expect(Redaction.redactURLPassword("guest:hunter2@rabbit") == "guest:<redacted>@rabbit")
+        #expect(Redaction.redactURLPassword("amqp://host:5672/a@b") == "amqp://host:<redacted>@b")
+    }
+
+    @Test func everyPropertyLibrdkafkaMarksSensitiveIsSecret() {
+        let sensitive = [
+            "ssl.key.location", "ssl.key.password", "ssl.key.pem", "ssl.ca.pem", "ssl.keystore.password", "sasl.username",
+            "sasl.password", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret",
+            "sasl.oauthbearer.assertion.private.key.passphrase", "sasl.oauthbearer.assertion.private.key.pem",
+        ]
+        for name in sensitive {
+            #expect(Redaction.isSecretPropertyName(name), "\(name)")
+            #expect(SettingKey.named("kafka.properties." + name)?.secrecy == .whole, "\(name)")
+        }
+        #expect(!Redaction.isSecretPropertyName("ssl.certificate.pem"))
     }
 
     @Test func propertiesNamedLikeCredentialsAreSecret() {
@@ -47,11 +68,43 @@ import Testing
         #expect(resolved.settings.rabbitmq.url == "amqp://app:file-pass@rabbit:5672/prod")
     }
 
-    @Test func anInvalidSecretValueIsRedactedInTheError() {
+    @Test func anInvalidSecretValueIsNeverEchoed() throws {
+        for value in ["http://app:hunter2@rabbit/", "guest:hunter2@rabbit", "amqp://app:hunter2 @rabbit"] {
+            let error = configurationError { () throws(SwitchyardError) in
+                _ = try ConfigurationLoader.load(file: nil, environment: ["SWITCHYARD_RABBITMQ_URL": value], flags: [])
+            }
+            #expect(error?.code == .invalidConfiguration)
+            #expect(
+                error?.message
+                    == "invalid value (not shown: it may hold a secret) for rabbitmq.url in SWITCHYARD_RABBITMQ_URL; allowed: a URL starting with amqp:// or amqps://"
+            )
+        }
+        let property = configurationError { () throws(SwitchyardError) in
+            _ = try ConfigurationLoader.load(file: nil, environment: [:], flags: [FlagOverride(key: "rabbitmq.url", value: "hunter2", flag: "--set rabbitmq.url")])
+        }
+        #expect(property?.message.contains("hunter2") == false)
+    }
+
+    @Test func aSyntaxErrorInTheFileDoesNotQuoteTheLine() throws {
+        let path = try temporaryFile("rabbitmq:\n  url: amqp://app:hunter2@rabbit/prod\n   bad: [\n")
         let error = configurationError { () throws(SwitchyardError) in
-            _ = try ConfigurationLoader.load(file: nil, environment: ["SWITCHYARD_RABBITMQ_URL": "http://app:hunter2@rabbit/"], flags: [])
+            _ = try ConfigurationLoader.load(file: path, environment: [:], flags: [])
         }
         #expect(error?.code == .invalidConfiguration)
-        #expect(error?.message == "invalid value 'http://app:<redacted>@rabbit/' for rabbitmq.url in SWITCHYARD_RABBITMQ_URL; allowed: a URL starting with amqp:// or amqps://")
+        #expect(error?.message.hasPrefix("Config file \(path) is not valid YAML or JSON: ") == true)
+        #expect(error?.message.contains("line 3") == true)
+        #expect(error?.message.contains("hunter2") == false)
+    }
+
+    @Test func configShowHidesAPasswordHoldingSlashQuestionMarkOrHash() throws {
+        let resolved = try ConfigurationLoader.load(
+            file: nil,
+            environment: ["SWITCHYARD_RABBITMQ_URL": "amqp://app:se/cr?et#1@rabbit:5672/prod"],
+            flags: []
+        )
+        let shown = resolved.rendered()
+        #expect(!shown.contains("se/cr") && !shown.contains("et#1"))
+        #expect(shown.contains("amqp://app:<redacted>@rabbit:5672/prod"))
+        #expect(!resolved.settings.description.contains("se/cr"))
     }
 }

@@ -1,8 +1,7 @@
 import Logging
 import Switchyard
-import SwitchyardContract
+@testable import SwitchyardContract
 import SwitchyardInMemory
-import Synchronization
 import Testing
 
 /// The public contract suite, run against the in-memory backend with a fresh broker per case.
@@ -53,6 +52,31 @@ struct ContractSuiteTests {
         }
     }
 
+    @Test func aValueReturnedWhenCancelledAtTheTimeLimitIsKept() async throws {
+        let ending = try await TimeLimit.race(.milliseconds(20), grace: .seconds(5)) {
+            // Returns as soon as it is cancelled, like a receive that took a message at that moment.
+            try? await Task.sleep(for: .seconds(5))
+            return 42
+        }
+        guard case .cancelled(.success(let value)) = ending else {
+            Issue.record("expected the value returned on cancellation, got \(ending)")
+            return
+        }
+        #expect(value == 42)
+    }
+
+    @Test func workThatIgnoresCancellationIsAbandonedAfterTheGracePeriod() async throws {
+        let started = ContinuousClock.now
+        let ending = try await TimeLimit.race(.milliseconds(20), grace: .milliseconds(50)) {
+            await Task.detached { try? await Task.sleep(for: .seconds(2)) }.value
+        }
+        guard case .abandoned = ending else {
+            Issue.record("expected the work to be abandoned, got \(ending)")
+            return
+        }
+        #expect(ContinuousClock.now - started < .seconds(1))
+    }
+
     @Test func everyCapabilityFlagIsExercisedByACase() {
         #expect(ContractCoverage.unexercised().isEmpty)
     }
@@ -86,7 +110,7 @@ struct ContractSuiteTests {
 /// without competing consumers must.
 private final class ReducedBackend: MessagingBackend {
     private let base: InMemoryBackend
-    private let occupiedGroups = Mutex<Set<String>>([])
+    private let occupiedGroups = LockedValue<Set<String>>([])
 
     init(base: InMemoryBackend) {
         self.base = base

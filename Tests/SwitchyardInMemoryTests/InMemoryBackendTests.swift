@@ -3,7 +3,7 @@ import Testing
 
 @testable import SwitchyardInMemory
 
-@Suite("In-memory backend")
+@Suite("In-memory backend", .timeLimit(.minutes(1)))
 struct InMemoryBackendTests {
     @Test("murmur2 matches the values Kafka's Java client computes")
     func murmur2MatchesKafka() {

@@ -7,7 +7,7 @@ import Switchyard
 import SwitchyardInMemory
 import Testing
 
-@Suite("Client lifecycle and metrics")
+@Suite("Client lifecycle and metrics", .timeLimit(.minutes(1)))
 struct ClientLifecycleTests {
     @Test("graceful shutdown ends consumer loops, drains sends in flight, then returns")
     func gracefulShutdownDrains() async throws {
@@ -37,6 +37,9 @@ struct ClientLifecycleTests {
         await #expect {
             try await client.makeProducer()
         } throws: { ($0 as? SwitchyardError)?.code == .producerClosed }
+        await #expect {
+            try await client.makeConsumer(topic: "lifecycle", options: ConsumerOptions(group: "late"))
+        } throws: { ($0 as? SwitchyardError)?.code == .consumerClosed }
     }
 
     @Test("producers and consumers count what they do, per backend")

@@ -1,7 +1,6 @@
 import Logging
 import Switchyard
 import SwitchyardInMemory
-import Synchronization
 
 /// An in-memory backend whose sends wait at a gate until the test opens it, so tests can hold sends in
 /// flight and watch what close and shutdown do with them. Everything else is the real in-memory backend.
@@ -41,7 +40,7 @@ final class Gate: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     var waiting: Int { state.withLock { $0.waiters.count } }
 

@@ -2,7 +2,7 @@ import Switchyard
 import SwitchyardInMemory
 import Testing
 
-@Suite("Producer")
+@Suite("Producer", .timeLimit(.minutes(1)))
 struct ProducerTests {
     @Test("reserved header names, empty ids and oversized messages are refused before the broker")
     func badMessagesAreRefused() async throws {
@@ -64,6 +64,22 @@ struct ProducerTests {
         } throws: { ($0 as? SwitchyardError)?.code == .producerClosed }
         let consumer = try await backend.makeConsumer(topic: "drain", options: ConsumerOptions(startPosition: .earliest))
         #expect(try await consumer.receive(maxMessages: 10).count == 5)
+    }
+
+    @Test("a second close also waits for the sends in flight")
+    func secondCloseWaitsToo() async throws {
+        let backend = GatedBackend(name: "gated-second-close")
+        let producer = try await backend.makeProducer()
+        let sending = Task { try await producer.send(Message(key: nil, payload: "slow"), to: "twice-closed") }
+        while backend.gate.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        let firstClose = Task { try await producer.close() }
+        let secondClose = Task { try await producer.close() }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(backend.gate.waiting == 1)
+        backend.gate.open()
+        try await secondClose.value
+        _ = try await sending.value
+        try await firstClose.value
     }
 
     @Test("a cancelled task sends nothing and gets a cancelled error")

@@ -7,7 +7,7 @@ struct Tick: Codable, Sendable, Equatable {
     var price: Double
 }
 
-@Suite("Typed topics")
+@Suite("Typed topics", .timeLimit(.minutes(1)))
 struct TypedTopicTests {
     @Test("a Codable value round-trips through a JSON topic with its content type")
     func jsonTopicRoundTrip() async throws {

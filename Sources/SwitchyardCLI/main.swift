@@ -1,0 +1,3 @@
+import SwitchyardCommands
+
+await SwitchyardCommand.runCommandLine()

@@ -1,0 +1,115 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The outcome of `switchyard bench`: the medians over the runs, every run, and the setup.
+struct BenchReport: Codable, Sendable {
+    var backend: String
+    var messages: Int
+    var size: Int
+    var batch: Int
+    var prefetch: Int
+    var partitions: Int
+    var runs: Int
+    var rate: Int
+    var cores: Int
+    var date: String
+    /// Medians over the runs.
+    var switchyard: BenchRow
+    var asyncStream: BenchRow?
+    /// Switchyard's median throughput over the baseline's, per phase.
+    var ratio: Ratio?
+    var switchyardRuns: [BenchRow]
+    var asyncStreamRuns: [BenchRow]?
+
+    struct Ratio: Codable, Sendable {
+        var produce: Double
+        var consume: Double
+        var pipeline: Double
+    }
+
+    init(settings: BenchSettings, backend: String, runs: Int, cores: Int, date: Date, switchyardRuns: [BenchRow], asyncStreamRuns: [BenchRow]) {
+        self.backend = backend
+        self.messages = settings.messages
+        self.size = settings.size
+        self.batch = settings.batch
+        self.prefetch = settings.prefetch
+        self.partitions = settings.partitions
+        self.runs = runs
+        self.rate = settings.rate
+        self.cores = cores
+        self.date = date.formatted(.iso8601)
+        self.switchyard = BenchRow.median(of: switchyardRuns)
+        self.switchyardRuns = switchyardRuns
+        if asyncStreamRuns.isEmpty {
+            self.asyncStream = nil
+            self.asyncStreamRuns = nil
+            self.ratio = nil
+        } else {
+            let baseline = BenchRow.median(of: asyncStreamRuns)
+            self.asyncStream = baseline
+            self.asyncStreamRuns = asyncStreamRuns
+            func divide(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : 0 }
+            self.ratio = Ratio(
+                produce: divide(switchyard.produce, baseline.produce),
+                consume: divide(switchyard.consume, baseline.consume),
+                pipeline: divide(switchyard.pipeline, baseline.pipeline)
+            )
+        }
+    }
+
+    /// One JSON object on one line.
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// A table of the medians, with the baseline and the ratio when there is one.
+    func text() -> String {
+        var lines = [
+            "switchyard bench: backend=\(backend) messages=\(messages) size=\(size)B batch=\(batch) prefetch=\(prefetch) partitions=\(partitions) runs=\(runs) cores=\(cores) (medians)"
+        ]
+        var header = [pad("", 24), pad("produce msg/s", 15), pad("consume msg/s", 15), pad("pipeline msg/s", 16), pad("pipe p50", 10), pad("pipe p99", 10)]
+        if rate > 0 {
+            header += [pad("@\(rate)/s p50", 14), pad("@\(rate)/s p99", 14)]
+        }
+        lines.append(header.joined())
+        lines.append(row("switchyard (\(backend))", switchyard))
+        if let asyncStream, let ratio {
+            lines.append(row("AsyncStream", asyncStream))
+            lines.append(
+                pad("switchyard/AsyncStream", 24, left: true) + pad(times(ratio.produce), 15) + pad(times(ratio.consume), 15) + pad(times(ratio.pipeline), 16)
+            )
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func row(_ name: String, _ row: BenchRow) -> String {
+        var text = pad(name, 24, left: true) + pad(count(row.produce), 15) + pad(count(row.consume), 15) + pad(count(row.pipeline), 16)
+            + pad(milliseconds(row.pipelineP50Ms), 10) + pad(milliseconds(row.pipelineP99Ms), 10)
+        if let p50 = row.rateP50Ms, let p99 = row.rateP99Ms {
+            text += pad(milliseconds(p50), 14) + pad(milliseconds(p99), 14)
+        }
+        return text
+    }
+
+    private func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - text.count))
+        return left ? text + fill : fill + text
+    }
+
+    private func count(_ value: Double) -> String {
+        Int(value.rounded()).formatted(.number.grouping(.automatic))
+    }
+
+    private func milliseconds(_ value: Double) -> String {
+        value.formatted(.number.precision(.fractionLength(3))) + "ms"
+    }
+
+    private func times(_ value: Double) -> String {
+        value.formatted(.number.precision(.fractionLength(2))) + "x"
+    }
+}

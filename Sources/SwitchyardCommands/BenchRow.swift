@@ -1,0 +1,63 @@
+import Histogram
+
+/// What one run measured for one subject (Switchyard or the AsyncStream baseline).
+struct BenchRow: Codable, Sendable {
+    /// Messages per second sent with no consumer running.
+    var produce: Double
+    /// Messages per second received, each acked, from a topic already holding them all.
+    var consume: Double
+    /// Messages per second through a producer and a consumer running at once, first send to last receive.
+    var pipeline: Double
+    /// Median publish-to-consume latency in the pipeline phase, in milliseconds.
+    var pipelineP50Ms: Double
+    /// 99th-percentile publish-to-consume latency in the pipeline phase, in milliseconds.
+    var pipelineP99Ms: Double
+    /// Median publish-to-consume latency at the fixed rate, in milliseconds; absent when that phase is off.
+    var rateP50Ms: Double?
+    /// 99th-percentile publish-to-consume latency at the fixed rate, in milliseconds.
+    var rateP99Ms: Double?
+    /// The send rate reached in the fixed-rate phase, in messages per second.
+    var rateAchieved: Double?
+
+    /// The median of each field over several runs.
+    static func median(of rows: [BenchRow]) -> BenchRow {
+        func middle(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            guard !sorted.isEmpty else { return 0 }
+            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
+        func optional(_ values: [Double?]) -> Double? {
+            let present = values.compactMap { $0 }
+            return present.isEmpty ? nil : middle(present)
+        }
+        return BenchRow(
+            produce: middle(rows.map(\.produce)),
+            consume: middle(rows.map(\.consume)),
+            pipeline: middle(rows.map(\.pipeline)),
+            pipelineP50Ms: middle(rows.map(\.pipelineP50Ms)),
+            pipelineP99Ms: middle(rows.map(\.pipelineP99Ms)),
+            rateP50Ms: optional(rows.map(\.rateP50Ms)),
+            rateP99Ms: optional(rows.map(\.rateP99Ms)),
+            rateAchieved: optional(rows.map(\.rateAchieved))
+        )
+    }
+}
+
+/// Latency and rate arithmetic shared by the bench subjects.
+enum BenchMath {
+    /// A histogram of latencies in microseconds, up to an hour, to three significant digits.
+    static func latencyHistogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    /// A percentile of a microsecond histogram, in milliseconds.
+    static func milliseconds(_ histogram: Histogram<UInt64>, percentile: Double) -> Double {
+        Double(histogram.valueAtPercentile(percentile)) / 1000
+    }
+
+    /// Messages per second.
+    static func rate(_ count: Int, _ elapsed: Duration) -> Double {
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return seconds > 0 ? Double(count) / seconds : 0
+    }
+}

@@ -1,0 +1,149 @@
+import Histogram
+import Logging
+import Switchyard
+
+/// Measures a Switchyard backend: sends one by one (or in batches), receives with a per-message ack,
+/// and both at once. Every phase uses a fresh topic, so runs do not see each other's messages.
+struct BenchSwitchyard: Sendable {
+    let backend: any MessagingBackend
+    let settings: BenchSettings
+    let logger: Logger
+    /// Makes topic names unique to this invocation.
+    let runTag: String
+
+    func measure(_ workload: BenchWorkload, run: Int, progress: BenchProgress) async throws -> BenchRow {
+        let label = "[run \(run)] \(backend.name)"
+        let loaded = try await makeTopic("r\(run)-load")
+        let produced = try await produce(workload, to: loaded, progress: progress, label: label + " produce")
+        let consumed = try await consume(from: loaded, count: workload.messages.count, progress: progress, label: label + " consume")
+        let pipeline = try await pipeline(workload, progress: progress, label: label + " pipeline", topic: try await makeTopic("r\(run)-pipe"))
+        var row = BenchRow(
+            produce: BenchMath.rate(workload.messages.count, produced),
+            consume: BenchMath.rate(workload.messages.count, consumed),
+            pipeline: BenchMath.rate(workload.messages.count, pipeline.elapsed),
+            pipelineP50Ms: BenchMath.milliseconds(pipeline.latency, percentile: 50),
+            pipelineP99Ms: BenchMath.milliseconds(pipeline.latency, percentile: 99)
+        )
+        if settings.rate > 0 {
+            let paced = try await paced(workload, progress: progress, label: label + " @\(settings.rate)/s", topic: try await makeTopic("r\(run)-rate"))
+            row.rateP50Ms = BenchMath.milliseconds(paced.latency, percentile: 50)
+            row.rateP99Ms = BenchMath.milliseconds(paced.latency, percentile: 99)
+            row.rateAchieved = BenchMath.rate(settings.rateMessages, paced.elapsed)
+        }
+        progress.clear()
+        return row
+    }
+
+    private func makeTopic(_ suffix: String) async throws -> String {
+        let name = "bench-\(runTag)-\(suffix)"
+        try await backend.ensureTopic(TopicSpec(name: name, partitions: settings.partitions))
+        return name
+    }
+
+    private func makeConsumer(_ topic: String) async throws -> Consumer {
+        try await backend.makeConsumer(
+            topic: topic,
+            options: ConsumerOptions(group: "bench", startPosition: .earliest, prefetch: settings.prefetch),
+            logger: logger
+        )
+    }
+
+    /// Sends every message with no consumer running and returns how long it took.
+    private func produce(_ workload: BenchWorkload, to topic: String, progress: BenchProgress, label: String) async throws -> Duration {
+        let producer = try await backend.makeProducer(logger: logger)
+        let started = ContinuousClock.now
+        try await send(workload, with: producer, to: topic, progress: progress, label: label)
+        let elapsed = ContinuousClock.now - started
+        try await producer.close()
+        return elapsed
+    }
+
+    /// Receives `count` messages already in the topic, acking each, and returns how long it took.
+    private func consume(from topic: String, count: Int, progress: BenchProgress, label: String) async throws -> Duration {
+        let consumer = try await makeConsumer(topic)
+        let started = ContinuousClock.now
+        _ = try await BenchDeadline.run(seconds: settings.phaseTimeout, phase: label) {
+            try await Self.receive(count, from: consumer, recordLatency: false, progress: progress, label: label)
+        }
+        let elapsed = ContinuousClock.now - started
+        try await consumer.close()
+        return elapsed
+    }
+
+    /// Sends and receives at once; returns the time from the first send to the last receive and the
+    /// publish-to-consume latency.
+    private func pipeline(_ workload: BenchWorkload, progress: BenchProgress, label: String, topic: String) async throws -> (elapsed: Duration, latency: Histogram<UInt64>) {
+        let consumer = try await makeConsumer(topic)
+        let producer = try await backend.makeProducer(logger: logger)
+        let count = workload.messages.count
+        let started = ContinuousClock.now
+        let latency = try await BenchDeadline.run(seconds: settings.phaseTimeout, phase: label) {
+            async let received = Self.receive(count, from: consumer, recordLatency: true, progress: progress, label: label)
+            try await send(workload, with: producer, to: topic, progress: BenchProgress.silent, label: label)
+            return try await received
+        }
+        let elapsed = ContinuousClock.now - started
+        try await producer.close()
+        try await consumer.close()
+        return (elapsed, latency)
+    }
+
+    /// Sends at the fixed rate while receiving; returns the sending time and the latency.
+    private func paced(_ workload: BenchWorkload, progress: BenchProgress, label: String, topic: String) async throws -> (elapsed: Duration, latency: Histogram<UInt64>) {
+        let consumer = try await makeConsumer(topic)
+        let producer = try await backend.makeProducer(logger: logger)
+        let count = settings.rateMessages
+        let rate = settings.rate
+        let messages = workload.messages
+        let (elapsed, latency) = try await BenchDeadline.run(seconds: settings.phaseTimeout + settings.rateSeconds, phase: label) {
+            async let received = Self.receive(count, from: consumer, recordLatency: true, progress: progress, label: label)
+            let pacer = BenchPacer(messagesPerSecond: rate)
+            let started = ContinuousClock.now
+            for index in 0..<count {
+                try await pacer.wait(for: index)
+                try await producer.send(messages[index % messages.count], to: topic)
+            }
+            let elapsed = ContinuousClock.now - started
+            return (elapsed, try await received)
+        }
+        try await producer.close()
+        try await consumer.close()
+        return (elapsed, latency)
+    }
+
+    private func send(_ workload: BenchWorkload, with producer: Producer, to topic: String, progress: BenchProgress, label: String) async throws {
+        let total = workload.messages.count
+        if workload.batches.isEmpty {
+            var sent = 0
+            for message in workload.messages {
+                try await producer.send(message, to: topic)
+                sent += 1
+                progress.update(label, done: sent, total: total)
+            }
+        } else {
+            var sent = 0
+            for batch in workload.batches {
+                try await producer.send(batch, to: topic)
+                sent += batch.count
+                progress.update(label, done: sent, total: total)
+            }
+        }
+    }
+
+    /// Receives `count` deliveries, acking each one, and records their publish-to-consume latency.
+    private static func receive(_ count: Int, from consumer: Consumer, recordLatency: Bool, progress: BenchProgress, label: String) async throws -> Histogram<UInt64> {
+        var latency = BenchMath.latencyHistogram()
+        guard count > 0 else { return latency }
+        var received = 0
+        for try await delivery in consumer {
+            if recordLatency, let publishedAt = delivery.message.publishedAt {
+                latency.record(UInt64(max(0, WallClock.nowMicroseconds() - publishedAt)))
+            }
+            try await delivery.ack()
+            received += 1
+            progress.update(label, done: received, total: count)
+            if received == count { return latency }
+        }
+        throw SwitchyardError(.internalError, "The bench consumer stopped after \(received) of \(count) messages. Check the backend's logs.")
+    }
+}

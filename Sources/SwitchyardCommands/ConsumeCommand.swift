@@ -1,0 +1,146 @@
+import ArgumentParser
+import Switchyard
+
+/// `switchyard consume`: prints the messages of a topic and acknowledges each after printing it.
+public struct ConsumeCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "consume",
+        abstract: "Print the messages of a topic, acknowledging each after printing it.",
+        discussion: """
+            Without --group the consumer has a private group that commits nothing. With --format json \
+            each message is one JSON object per line with id, topic, position fields, deliveryAttempt, \
+            publishedAt, key, headers (name to value, the last wins for a repeated name), headerList \
+            (every [name, value] pair in order) and payload; bytes that are not UTF-8 are Base64, as \
+            keyEncoding, headersEncoding and payloadEncoding say. Ctrl-C or SIGTERM stops it cleanly: \
+            the consumer leaves its group, messages received but not printed go back to the group, the \
+            summary is printed and the exit status is 0.
+            """
+    )
+
+    /// Where a consumer starts.
+    public enum From: String, CaseIterable, Sendable, ExpressibleByArgument {
+        case earliest
+        case latest
+        case committed
+    }
+
+    @OptionGroup public var global: GlobalOptions
+
+    @Option(help: "The topic to read.")
+    public var topic: String
+
+    @Option(help: "The consumer group; without it, a private group.")
+    public var group: String?
+
+    @Option(help: "Where to start: earliest, latest or committed (default: earliest without --group, committed with it).")
+    public var from: From?
+
+    @Option(help: "Stop after this many messages.")
+    public var count: Int?
+
+    @Option(help: ArgumentHelp("Stop after this many seconds without a message; with --count, that is a failure.", valueName: "seconds"))
+    public var timeout: Double?
+
+    @Option(help: "text or json.")
+    public var format: MessageFormat = .text
+
+    public init() {}
+
+    public func validate() throws {
+        if let count, count < 1 { throw ValidationError("--count must be at least 1.") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds.") }
+    }
+
+    public func run() async throws {
+        try await run(io: .standard)
+    }
+
+    /// Runs the command on `io`. Throws ``SwitchyardError/Code/timeout`` when `--count` messages did not
+    /// arrive before `--timeout`. A stop request (Ctrl-C, SIGTERM) ends it without an error: the
+    /// consumer is closed, so deliveries not yet printed go back to the group, and the summary printed.
+    public func run(io: CommandIO) async throws {
+        try await CommandSession.run(global, io: io) { session in
+            let start: StartPosition
+            switch from ?? (group == nil ? .earliest : .committed) {
+            case .earliest: start = .earliest
+            case .latest: start = .latest
+            case .committed: start = .committed
+            }
+            let consumer = try await session.client.makeConsumer(
+                topic: topic,
+                options: ConsumerOptions(group: group, startPosition: start, prefetch: min(count ?? Self.batchLimit, Self.batchLimit))
+            )
+            let idleLimit = timeout.map { Duration.milliseconds(Int64(($0 * 1000).rounded(.up))) }
+            let (consumed, stopped) = try await io.stopRequests.run { [count, format, output = io.output] in
+                try await Self.printMessages(from: consumer, count: count, idleLimit: idleLimit, format: format, to: output)
+            }
+            try await consumer.close()
+            io.errors.write("consume: \(consumed) message\(consumed == 1 ? "" : "s") from '\(topic)'\(stopped ? " (stopped early on request)" : "")\n")
+            if !stopped, let count, consumed < count {
+                throw SwitchyardError(
+                    .timeout,
+                    "Received \(consumed) of \(count) messages from '\(topic)' before \(timeout ?? 0) s passed without a message. Check the topic and --from, or raise --timeout."
+                )
+            }
+        }
+    }
+
+    private static let batchLimit = 100
+
+    /// Prints and acknowledges messages until `count` are done or none arrives within `idleLimit`.
+    /// When its task is cancelled it stops before the next message and returns how many it printed;
+    /// the deliveries it leaves unsettled go back to the group when the consumer closes.
+    private static func printMessages(from consumer: Consumer, count: Int?, idleLimit: Duration?, format: MessageFormat, to output: any OutputSink) async throws -> Int {
+        var consumed = 0
+        while count.map({ consumed < $0 }) ?? true {
+            let wanted = min(batchLimit, count.map { $0 - consumed } ?? batchLimit)
+            let batch: [Delivery]?
+            do {
+                batch = try await receive(from: consumer, maxMessages: wanted, within: idleLimit)
+            } catch is CancellationError {
+                return consumed
+            }
+            guard let batch, !batch.isEmpty else { break }
+            for delivery in batch {
+                if Task.isCancelled { return consumed }
+                output.write(format.render(delivery))
+                try await delivery.ack()
+                consumed += 1
+            }
+        }
+        return consumed
+    }
+
+    private enum Outcome: Sendable {
+        case received([Delivery])
+        case idle
+    }
+
+    /// The next batch; `nil` when `limit` passes first. A batch that arrives as the limit passes is
+    /// still returned, so no received message is dropped.
+    private static func receive(from consumer: Consumer, maxMessages: Int, within limit: Duration?) async throws -> [Delivery]? {
+        guard let limit else { return try await consumer.receive(maxMessages: maxMessages) }
+        return try await withThrowingTaskGroup(of: Outcome.self) { group in
+            group.addTask { .received(try await consumer.receive(maxMessages: maxMessages)) }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return .idle
+            }
+            var received: [Delivery]?
+            while let result = await group.nextResult() {
+                switch result {
+                case .success(.received(let batch)):
+                    received = batch
+                    group.cancelAll()
+                case .success(.idle):
+                    group.cancelAll()
+                case .failure(let error) where error is CancellationError && !Task.isCancelled:
+                    continue
+                case .failure(let error):
+                    throw error
+                }
+            }
+            return received
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Switchyard
+import Histogram
+
+/// What one consumer group has received: the distinct message ids, the duplicates among them, the
+/// messages it skipped, and the publish-to-consume latency. Safe to read while the group consumes.
+public final class DeliveryTally: Sendable {
+    /// A copy of the tally at one moment.
+    public struct Snapshot: Sendable {
+        /// The distinct message ids received.
+        public var ids: Set<String>
+        /// Deliveries whose id had already been received.
+        public var duplicates: Int
+        /// Deliveries that were not this run's ticks: another run's, or not decodable.
+        public var skipped: Int
+        /// Publish-to-consume latency of first deliveries.
+        public var latency: Histogram<UInt64>
+    }
+
+    private let state = LockedValue(Snapshot(ids: [], duplicates: 0, skipped: 0, latency: Histogram<UInt64>.latencyMicroseconds()))
+
+    public init() {}
+
+    /// Records a delivery and returns whether its id is new.
+    func recordDelivery(id: String, latencyMicroseconds: Int64?) -> Bool {
+        state.withLock { state in
+            guard state.ids.insert(id).inserted else {
+                state.duplicates += 1
+                return false
+            }
+            if let latencyMicroseconds {
+                state.latency.recordLatency(microseconds: latencyMicroseconds)
+            }
+            return true
+        }
+    }
+
+    func recordSkipped() {
+        state.withLock { $0.skipped += 1 }
+    }
+
+    /// How many of `ids` this group has not received yet.
+    public func missing(from ids: Set<String>) -> Int {
+        state.withLock { state in
+            var missing = 0
+            for id in ids where !state.ids.contains(id) {
+                missing += 1
+            }
+            return missing
+        }
+    }
+
+    /// How many distinct ids were received.
+    public var receivedCount: Int {
+        state.withLock { $0.ids.count }
+    }
+
+    /// The tally so far.
+    public func snapshot() -> Snapshot {
+        state.withLock { $0 }
+    }
+}

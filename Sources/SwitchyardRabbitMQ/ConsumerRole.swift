@@ -1,0 +1,139 @@
+import Glibc
+import Switchyard
+
+/// The consuming side of a consumer's connection, confined to its owner thread.
+///
+/// On every (re)connect it checks that the topic's exchange exists, declares the group's queue,
+/// binds it with `#`, sets the prefetch and starts consuming on channel 1 with manual acks. Each
+/// connect starts a new epoch, so settlements meant for a dead channel are refused instead of
+/// acknowledging whatever has the same tag on the new one.
+final class ConsumerRole: ConnectionRole {
+    static let channel: UInt16 = 1
+
+    private let topic: String
+    private let group: String?
+    private let queueType: RabbitMQBackend.QueueType
+    private let singleActiveConsumer: Bool
+    private let prefetch: UInt16
+    private let inbox: DeliveryInbox
+    private let closeGrace: Duration
+    private var epoch: UInt64 = 0
+    private var attached = false
+    private var consumerTag: String?
+
+    init(
+        topic: String, group: String?, queueType: RabbitMQBackend.QueueType, singleActiveConsumer: Bool,
+        prefetch: Int, closeGrace: Duration, inbox: DeliveryInbox
+    ) {
+        self.closeGrace = closeGrace
+        self.topic = topic
+        self.group = group
+        self.queueType = queueType
+        self.singleActiveConsumer = singleActiveConsumer
+        self.prefetch = UInt16(clamping: prefetch)
+        self.inbox = inbox
+    }
+
+    func attach(_ session: AMQPSession) throws(AMQPFailure) {
+        try session.openChannel(Self.channel)
+        do {
+            try session.declareExchange(topic, type: Topology.exchangeType, passive: true, on: Self.channel)
+        } catch where error.replyCode == AMQPFailure.notFound {
+            throw AMQPFailure(
+                SwitchyardError(.topicNotFound, "Topic '\(topic)' does not exist on RabbitMQ. Create it with ensureTopic before consuming from it."),
+                breaksSession: error.breaksSession,
+                replyCode: error.replyCode
+            )
+        }
+        let queue: String
+        if let group {
+            queue = try session.declareQueue(
+                try Self.queueName(topic: topic, group: group), durable: true, exclusive: false, autoDelete: false,
+                arguments: Topology.queueArguments(queueType, singleActiveConsumer: singleActiveConsumer), on: Self.channel
+            )
+        } else {
+            queue = try session.declareQueue("", durable: false, exclusive: true, autoDelete: true, arguments: [], on: Self.channel)
+        }
+        try session.bindQueue(queue, to: topic, bindingKey: Topology.everyKey, on: Self.channel)
+        try session.setPrefetch(prefetch, on: Self.channel)
+        consumerTag = try session.consume(queue, arguments: [], on: Self.channel)
+        epoch += 1
+        attached = true
+        inbox.begin(epoch: epoch)
+    }
+
+    private static func queueName(topic: String, group: String) throws(AMQPFailure) -> String {
+        do {
+            return try Topology.queueName(topic: topic, group: group)
+        } catch {
+            throw AMQPFailure(error, breaksSession: false)
+        }
+    }
+
+    func detach(because failure: AMQPFailure) {
+        attached = false
+        consumerTag = nil
+        inbox.invalidate()
+    }
+
+    func handle(_ event: AMQPEvent, on session: AMQPSession) throws(AMQPFailure) {
+        switch event {
+        case .delivered(let delivery):
+            let (message, attempt) = WireFormat.decode(delivery)
+            inbox.deliver(ReceivedMessage(
+                message: message,
+                position: DeliveryPosition(deliveryTag: delivery.deliveryTag, redelivered: delivery.redelivered),
+                deliveryAttempt: attempt,
+                token: DeliveryToken(partition: 0, sequence: Int64(bitPattern: delivery.deliveryTag), epoch: epoch)
+            ))
+        case .consumerCancelled:
+            throw AMQPFailure(
+                SwitchyardError(.brokerUnavailable, "RabbitMQ cancelled the consumer of topic '\(topic)', for example because its queue was deleted. Switchyard reconnects and declares it again."),
+                breaksSession: true
+            )
+        case .channelClosed(let channel, let code, let text):
+            throw AMQPFailure(
+                SwitchyardError(.brokerUnavailable, "RabbitMQ closed consuming channel \(channel) (\(code) \(text)). Switchyard reconnects."),
+                breaksSession: true,
+                replyCode: code
+            )
+        case .confirmed, .rejected, .returned:
+            break
+        }
+    }
+
+    /// Acknowledges, or with `requeue` returns, the delivery `tag` of `tokenEpoch`, unless that
+    /// epoch's channel is gone.
+    func settle(_ tag: UInt64, epoch tokenEpoch: UInt64, requeue: Bool, on session: AMQPSession) throws(AMQPFailure) {
+        guard attached, tokenEpoch == epoch else {
+            throw AMQPFailure(
+                SwitchyardError(.alreadySettled, "The connection was re-established since delivery \(tag) arrived; RabbitMQ delivers the message again."),
+                breaksSession: false
+            )
+        }
+        if requeue {
+            try session.requeue(tag, on: Self.channel)
+        } else {
+            try session.ack(tag, on: Self.channel)
+        }
+    }
+
+    /// Cancels the consumer, then pauses for the close grace before the channel closes.
+    ///
+    /// RabbitMQ quorum queues can apply a consumer's departure before acks it sent just earlier
+    /// (rabbitmq-server issue 10327), which returns acknowledged messages to the queue as
+    /// duplicates. Cancelling first and pausing lets those acks land; the pause runs on the owner
+    /// thread, never on Swift's cooperative pool.
+    func stop(_ session: AMQPSession?) {
+        inbox.close()
+        guard let session, attached, let consumerTag else { return }
+        do {
+            try session.cancel(consumerTag, on: Self.channel)
+        } catch {
+            return
+        }
+        let (seconds, attoseconds) = closeGrace.components
+        var pause = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        nanosleep(&pause, nil)
+    }
+}

@@ -1,0 +1,134 @@
+import Switchyard
+import SwitchyardRabbitMQ
+import Testing
+
+extension BrokerTests {
+    /// Connections killed and the broker restarted while messages flow: every message whose send
+    /// returned is consumed.
+    @Suite(.serialized)
+    struct FaultTests {
+        @Test func closingEveryConnectionMidStreamLosesNoConfirmedMessage() async throws {
+            try await expectNoLoss(across: { try await TestBroker.rabbitmqctl("close_all_connections", "switchyard fault test") })
+        }
+
+        @Test func restartingTheBrokerMidStreamLosesNoConfirmedMessage() async throws {
+            try await expectNoLoss(across: { try await TestBroker.restart() })
+        }
+
+        /// Sends paced messages until `fault` has finished and 50 more sends have succeeded, consuming
+        /// all along, then waits until every message whose send returned has arrived.
+        private func expectNoLoss(across fault: @escaping @Sendable () async throws -> Void) async throws {
+            let backend = try await TestBroker.backend()
+            let topic = "fault-\(UInt64.random(in: 0...UInt64.max))"
+            try await backend.ensureTopic(TopicSpec(name: topic))
+            let consumer = try await backend.makeConsumer(topic: topic, options: ConsumerOptions(group: "g", prefetch: 50))
+            let producer = try await backend.makeProducer(options: ProducerOptions(sendTimeout: .seconds(5)))
+            let ledger = FaultLedger()
+            let (halfway, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in halfway { break }
+                    try await fault()
+                    ledger.faultDone()
+                }
+                group.addTask {
+                    defer {
+                        signal.finish()
+                        ledger.sendingDone()
+                    }
+                    var sentAfterFault = 0
+                    var index = 0
+                    while sentAfterFault < 50 {
+                        let message = Message(key: "key-\(index % 4)", payload: "fault #\(index)")
+                        index += 1
+                        while true {
+                            do {
+                                try await producer.send(message, to: topic)
+                                break
+                            } catch let error as SwitchyardError where error.isRetriable {
+                                try await Task.sleep(for: .milliseconds(50))
+                            }
+                        }
+                        ledger.confirmed(message.id)
+                        if index == 50 { signal.yield() }
+                        if ledger.faultHasHappened { sentAfterFault += 1 }
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                }
+                group.addTask {
+                    let deadline = ContinuousClock.now + .seconds(90)
+                    while ContinuousClock.now < deadline {
+                        if ledger.isSendingDone && ledger.lost.isEmpty { return }
+                        let batch: [Delivery]
+                        do {
+                            batch = try await Self.receive(from: consumer, waitingAtMost: .milliseconds(500))
+                        } catch let error as SwitchyardError where error.isRetriable {
+                            continue
+                        }
+                        ledger.received(batch.map(\.message.id))
+                        for delivery in batch {
+                            do {
+                                try await delivery.ack()
+                            } catch let error as SwitchyardError where error.code == .alreadySettled || error.isRetriable {
+                                continue
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let lost = ledger.lost
+            #expect(ledger.faultHasHappened)
+            #expect(lost.isEmpty, "\(lost.count) of \(ledger.confirmedCount) confirmed messages never arrived")
+            #expect(ledger.confirmedCount >= 100)
+            try await consumer.close()
+            try await producer.close()
+        }
+
+        /// Receives up to 100 messages, or none when nothing arrives within `limit`.
+        private static func receive(from consumer: Consumer, waitingAtMost limit: Duration) async throws -> [Delivery] {
+            try await withThrowingTaskGroup(of: [Delivery]?.self) { group in
+                group.addTask {
+                    do {
+                        return try await consumer.receive(maxMessages: 100)
+                    } catch is CancellationError {
+                        return []
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: limit)
+                    return nil
+                }
+                while let result = try await group.next() {
+                    group.cancelAll()
+                    if let batch = result { return batch }
+                }
+                return []
+            }
+        }
+    }
+}
+
+/// What a fault test sent and received, shared by its tasks.
+private final class FaultLedger: Sendable {
+    private struct State {
+        var confirmed = Set<String>()
+        var received = Set<String>()
+        var faultDone = false
+        var sendingDone = false
+    }
+
+    private let state = LockedValue(State())
+
+    func confirmed(_ id: String) { state.withLock { _ = $0.confirmed.insert(id) } }
+    func received(_ ids: [String]) { state.withLock { $0.received.formUnion(ids) } }
+    func faultDone() { state.withLock { $0.faultDone = true } }
+    func sendingDone() { state.withLock { $0.sendingDone = true } }
+
+    var faultHasHappened: Bool { state.withLock(\.faultDone) }
+    var isSendingDone: Bool { state.withLock(\.sendingDone) }
+    var confirmedCount: Int { state.withLock { $0.confirmed.count } }
+    /// Confirmed messages not received (yet).
+    var lost: Set<String> { state.withLock { $0.confirmed.subtracting($0.received) } }
+}

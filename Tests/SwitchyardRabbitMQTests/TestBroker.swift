@@ -1,0 +1,96 @@
+import Foundation
+import Switchyard
+import SwitchyardRabbitMQ
+import Testing
+
+/// The local rabbitmq-server these tests need. Tests that use it fail, not skip, when it is missing.
+///
+/// Each test run works in a virtual host of its own, created here and named `switchyard-test-<random>`;
+/// the virtual hosts of earlier runs are deleted first, so durable queues do not pile up.
+enum TestBroker {
+    static let host = ProcessInfo.processInfo.environment["SWITCHYARD_TEST_RABBITMQ_HOST"] ?? "127.0.0.1"
+    static let port = 5672
+
+    /// The URL of this run's virtual host, created on first use.
+    static func url() async throws -> String {
+        let vhost = try await VirtualHost.shared.name()
+        return "amqp://guest:guest@\(host):\(port)/\(vhost)"
+    }
+
+    /// A backend on this run's virtual host.
+    static func backend(queueType: RabbitMQBackend.QueueType = .quorum, confirmWindow: Int = 1000) async throws -> RabbitMQBackend {
+        let endpoint = try RabbitMQEndpoint(url: try await url())
+        return try RabbitMQBackend(configuration: .init(endpoint: endpoint, queueType: queueType, confirmWindow: confirmWindow, heartbeat: .seconds(5)))
+    }
+
+    /// Runs `rabbitmqctl` with `arguments` without blocking the caller's thread, and throws unless it
+    /// succeeds.
+    @discardableResult
+    static func rabbitmqctl(_ arguments: String...) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard status == 0 else {
+            throw BrokerSetupError(description: "rabbitmqctl \(arguments.joined(separator: " ")) exited with \(status): \(text)")
+        }
+        return text
+    }
+
+    /// Stops and starts the broker application, then waits until it accepts connections again.
+    static func restart() async throws {
+        try await rabbitmqctl("stop_app")
+        try await rabbitmqctl("start_app")
+        let deadline = ContinuousClock.now + .seconds(30)
+        let probe = try await backend()
+        while true {
+            do {
+                try await probe.ensureTopic(TopicSpec(name: "restart-probe"))
+                return
+            } catch where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+}
+
+/// Every suite that uses the broker, run one after another: a fault test restarts the broker, which
+/// would break any test running beside it.
+@Suite(.serialized)
+enum BrokerTests {}
+
+struct BrokerSetupError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Creates this run's virtual host once.
+private actor VirtualHost {
+    static let shared = VirtualHost()
+    private static let prefix = "switchyard-test-"
+    private var created: String?
+
+    func name() async throws -> String {
+        if let created { return created }
+        let listed = try await TestBroker.rabbitmqctl("list_vhosts", "--quiet", "--no-table-headers")
+        // Leftovers of earlier runs; one that cannot be deleted now is tried again next run.
+        for old in listed.split(separator: "\n").map(String.init) where old.hasPrefix(Self.prefix) {
+            _ = try? await TestBroker.rabbitmqctl("delete_vhost", old)
+        }
+        let name = Self.prefix + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        try await TestBroker.rabbitmqctl("add_vhost", name)
+        try await TestBroker.rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+        created = name
+        return name
+    }
+}
