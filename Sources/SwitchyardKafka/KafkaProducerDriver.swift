@@ -1,7 +1,6 @@
 import CRdKafka
 import Logging
 import Switchyard
-import Synchronization
 
 /// Sends to Kafka through one librdkafka producer handle.
 ///
@@ -39,7 +38,7 @@ final class KafkaProducerDriver: ProducerDriver, @unchecked Sendable {
     private let handle: OpaquePointer
     private let queue: OpaquePointer
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
     private let stopping = StopFlag()
     private let pollThread: DedicatedThread
 

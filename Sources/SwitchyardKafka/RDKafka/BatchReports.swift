@@ -1,4 +1,4 @@
-import Synchronization
+import Switchyard
 
 /// Collects the delivery reports of one batch send, by index, until the expected number has arrived.
 final class BatchReports: Sendable {
@@ -8,7 +8,7 @@ final class BatchReports: Sendable {
         var waiter: CheckedContinuation<[Int: KafkaProducerDriver.Outcome], Never>?
     }
 
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     /// Records the report of the message at `index`.
     func record(_ outcome: KafkaProducerDriver.Outcome, at index: Int) {

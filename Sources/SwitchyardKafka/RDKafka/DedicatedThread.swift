@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Switchyard
 
 /// An OS thread of its own for librdkafka's blocking calls (queue polls, commits, flushes, destroys),
 /// so none of them ever runs on Swift's cooperative thread pool.
@@ -9,7 +9,7 @@ final class DedicatedThread: Sendable {
         var joiners: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
     private let name: String
 
     /// Prepares a thread called `name`; ``start(_:)`` runs it.
