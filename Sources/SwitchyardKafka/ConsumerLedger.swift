@@ -20,6 +20,9 @@ struct ConsumerLedger {
         /// While set, records published before this time (microseconds) are skipped as if acked: the
         /// partition is being read forward to a start time.
         var skipBefore: Int64?
+        /// Whether the partition is being revoked: nothing more from it is handed out, while the
+        /// deliveries already out may still be settled.
+        var revoking = false
 
         /// The offset to commit: everything before it is acked.
         var commitPoint: Int64? { unsettled.keys.min() ?? next }
@@ -57,6 +60,21 @@ struct ConsumerLedger {
         }
     }
 
+    /// Starts revoking partitions: their deliveries not yet handed out are dropped (their offsets stay
+    /// uncommitted, so the next owner fetches them), nothing more from them is added or handed out, and
+    /// the deliveries already out may still be acked until ``revoke(_:)``.
+    mutating func beginRevoking(_ ids: [Int32]) {
+        let revoking = Set(ids)
+        for id in revoking { partitions[id]?.revoking = true }
+        ready.removeAll { revoking.contains($0.token.partition) }
+    }
+
+    /// How many deliveries from `ids` are out with the application.
+    func outstandingCount(in ids: [Int32]) -> Int {
+        let partitions = Set(ids)
+        return outstanding.keys.filter { partitions.contains($0.partition) }.count
+    }
+
     /// Stops tracking revoked partitions and drops their deliveries; settling those later fails.
     mutating func revoke(_ ids: [Int32]) {
         let revoked = Set(ids)
@@ -73,7 +91,7 @@ struct ConsumerLedger {
     mutating func add(_ message: Message, partition: Int32, offset: Int64) -> Bool {
         // Fields are read one by one and written in place, so the partition's offset table is never
         // copied (a copied `Partition` would make every insert copy the whole table).
-        guard let epoch = partitions[partition]?.epoch else { return false }
+        guard let epoch = partitions[partition]?.epoch, partitions[partition]?.revoking == false else { return false }
         if let next = partitions[partition]?.next, offset < next { return false }
         partitions[partition]?.next = offset + 1
         if let start = partitions[partition]?.skipBefore {
@@ -104,20 +122,23 @@ struct ConsumerLedger {
         partitions[token.partition]?.unsettled[token.sequence] = nil
     }
 
-    /// Puts a delivery back at the front of the line with its attempt raised. Its offset stays
-    /// uncommitted, so if this consumer goes away first, the partition's next owner fetches it again.
+    /// Puts a delivery back at the front of the line with its attempt raised (or, for a partition being
+    /// revoked, leaves it to the next owner). Its offset stays uncommitted, so if this consumer goes
+    /// away first, the partition's next owner fetches it again.
     mutating func requeue(_ token: DeliveryToken) throws(SwitchyardError) {
         var delivery = try settle(token)
         delivery.deliveryAttempt += 1
         partitions[token.partition]?.unsettled[token.sequence] = delivery.deliveryAttempt
-        ready.insert(delivery, at: 0)
+        if partitions[token.partition]?.revoking == false {
+            ready.insert(delivery, at: 0)
+        }
     }
 
     /// Puts deliveries that were never shown to the application back at the front, in order, without
     /// counting an attempt. Unknown tokens are ignored.
     mutating func release(_ tokens: [DeliveryToken]) {
         let returned = tokens.compactMap { outstanding.removeValue(forKey: $0) }
-        ready.insert(contentsOf: returned, at: 0)
+        ready.insert(contentsOf: returned.filter { partitions[$0.token.partition]?.revoking == false }, at: 0)
     }
 
     /// The commit points that moved since the last commit, for `ids` or every partition.

@@ -9,6 +9,12 @@ import Switchyard
 /// every rebalance and on close, so nothing acked is lost and nothing unacked is skipped. Fetching
 /// pauses while a consumer holds its prefetch, and closing a consumer leaves its group at once.
 ///
+/// Making a consumer returns once the cluster answers and the subscription is made; the group assigns
+/// partitions a little later (about 3 s for a new group on the mock cluster), so a consumer starting at
+/// `latest` sees only messages sent after that. When a rebalance takes partitions away, the consumer
+/// hands out nothing more from them and waits up to ``KafkaConfiguration/revokeGracePeriod`` for the
+/// deliveries already out to be settled, then commits and lets the partitions go.
+///
 /// `nack(requeue:)` redelivers the message from the consumer's own memory, ahead of newer messages,
 /// with its attempt count raised; its offset stays uncommitted meanwhile, so if the consumer goes away
 /// first, the partition's next owner fetches it again, with the count starting over. Attempt counts are

@@ -18,9 +18,13 @@ public struct KafkaConfiguration: Sendable, Hashable, CustomStringConvertible {
     /// How often a consumer commits the offsets its acks made final. It also commits on every rebalance
     /// and on close.
     public var commitInterval: Duration
-    /// How long making a consumer waits for the group to assign it partitions before failing with a
-    /// retriable `brokerUnavailable`.
-    public var groupJoinTimeout: Duration
+    /// How long making a consumer waits to reach the cluster before failing with a retriable
+    /// `brokerUnavailable`. Partitions are assigned later, once the group has rebalanced.
+    public var connectTimeout: Duration
+    /// How long a consumer losing partitions in a rebalance waits for the deliveries it handed out from
+    /// them to be settled, before letting the partitions go; deliveries still unsettled then go to the
+    /// partitions' new owner. Keep it well under `max.poll.interval.ms`.
+    public var revokeGracePeriod: Duration
     /// How long an admin request (creating a topic) may take before failing with a retriable `timeout`.
     public var adminTimeout: Duration
 
@@ -30,7 +34,8 @@ public struct KafkaConfiguration: Sendable, Hashable, CustomStringConvertible {
         autoCreateTopics: Bool = false,
         maxMessageBytes: Int = 1_000_000,
         commitInterval: Duration = .seconds(1),
-        groupJoinTimeout: Duration = .seconds(30),
+        connectTimeout: Duration = .seconds(30),
+        revokeGracePeriod: Duration = .seconds(10),
         adminTimeout: Duration = .seconds(10)
     ) {
         self.bootstrapServers = bootstrapServers
@@ -38,7 +43,8 @@ public struct KafkaConfiguration: Sendable, Hashable, CustomStringConvertible {
         self.autoCreateTopics = autoCreateTopics
         self.maxMessageBytes = maxMessageBytes
         self.commitInterval = commitInterval
-        self.groupJoinTimeout = groupJoinTimeout
+        self.connectTimeout = connectTimeout
+        self.revokeGracePeriod = revokeGracePeriod
         self.adminTimeout = adminTimeout
     }
 

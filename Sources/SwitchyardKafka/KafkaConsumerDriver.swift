@@ -1,7 +1,7 @@
 import CRdKafka
+import Foundation
 import Logging
 import Switchyard
-import Synchronization
 
 /// One member of a Kafka consumer group on one topic, over one librdkafka consumer handle.
 ///
@@ -31,10 +31,10 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         var waiters: [Waiter] = []
         var nextWaiterID: UInt64 = 0
         var closed = false
-        var assigned = false
-        var assignmentWaiter: CheckedContinuation<Bool, Never>?
-        var joinFailure: SwitchyardError?
-        var joinTimedOut = false
+        var started = false
+        var startWaiter: CheckedContinuation<Bool, Never>?
+        var startFailure: SwitchyardError?
+        var startTimedOut = false
         /// Whether fetching is paused at the prefetch bound, as the poll thread last set it.
         var fetchPaused = false
         /// Whether `queue` still exists, so a settlement may wake the poll thread through it.
@@ -47,14 +47,17 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
     private let options: ConsumerOptions
     private let commits: Bool
     private let commitInterval: Duration
+    private let connectTimeout: Duration
+    private let revokeGracePeriod: Duration
     /// Whether the brokers answer offset-by-time lookups; the mock cluster does not.
     private let brokerFindsTimestamps: Bool
     private let logger: Logger
-    private let state: Mutex<State>
+    private let state: LockedValue<State>
     private let stopping = StopFlag()
     private let pollThread = DedicatedThread(name: "switchyard-kafka-consumer")
 
-    /// Joins the group and returns once it has been assigned partitions.
+    /// Reaches the cluster and subscribes to the topic. The group assigns partitions later, once it
+    /// has rebalanced; receives wait until then.
     static func make(
         topic: String,
         options: ConsumerOptions,
@@ -84,13 +87,13 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
             brokerFindsTimestamps: brokerFindsTimestamps, logger: logger
         )
         driver.pollThread.start { [driver] in driver.poll() }
-        guard await driver.waitForAssignment(timeout: configuration.groupJoinTimeout) else {
-            let failure = driver.state.withLock { $0.joinFailure }
+        guard await driver.waitForStart(timeout: configuration.connectTimeout) else {
+            let failure = driver.state.withLock { $0.startFailure }
             try? await driver.close()
             if let failure { throw failure }
             throw SwitchyardError(
                 .brokerUnavailable,
-                "The consumer got no partitions of '\(topic)' within \(configuration.groupJoinTimeout). Check that the cluster is reachable and the topic exists, then retry."
+                "The consumer could not reach the Kafka cluster within \(configuration.connectTimeout). Check kafka.bootstrapServers and that the cluster is up, then retry."
             )
         }
         return driver
@@ -107,8 +110,10 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         self.options = options
         self.commits = options.group != nil
         self.commitInterval = configuration.commitInterval
+        self.connectTimeout = configuration.connectTimeout
+        self.revokeGracePeriod = configuration.revokeGracePeriod
         self.logger = logger
-        self.state = Mutex(State(ledger: ConsumerLedger(prefetch: options.prefetch)))
+        self.state = LockedValue(State(ledger: ConsumerLedger(prefetch: options.prefetch)))
     }
 
     // MARK: ConsumerDriver
@@ -160,7 +165,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
             return state.waiters
         }
         for waiter in waiters { waiter.continuation.resume(returning: []) }
-        resolveAssignmentWait(false)
+        resolveStartWait(false)
         stopping.raise()
         await pollThread.join()
     }
@@ -199,30 +204,30 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
 
     // MARK: Joining
 
-    private func waitForAssignment(timeout: Duration) async -> Bool {
+    private func waitForStart(timeout: Duration) async -> Bool {
         let timer = Task { [self] in
             guard (try? await Task.sleep(for: timeout)) != nil else { return }
-            state.withLock { $0.joinTimedOut = true }
-            resolveAssignmentWait(false)
+            state.withLock { $0.startTimedOut = true }
+            resolveStartWait(false)
         }
         defer { timer.cancel() }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let known: Bool? = state.withLock { state in
-                if state.assigned { return true }
-                if state.closed || state.joinFailure != nil || state.joinTimedOut { return false }
-                state.assignmentWaiter = continuation
+                if state.started { return true }
+                if state.closed || state.startFailure != nil || state.startTimedOut { return false }
+                state.startWaiter = continuation
                 return nil
             }
             if let known { continuation.resume(returning: known) }
         }
     }
 
-    private func resolveAssignmentWait(_ assigned: Bool) {
+    private func resolveStartWait(_ started: Bool) {
         let waiter = state.withLock { state in
-            defer { state.assignmentWaiter = nil }
-            return state.assignmentWaiter
+            defer { state.startWaiter = nil }
+            return state.startWaiter
         }
-        waiter?.resume(returning: assigned)
+        waiter?.resume(returning: started)
     }
 
     // MARK: The poll thread
@@ -234,7 +239,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
     private static let burstLimit = 1000
 
     private func poll() {
-        subscribe()
+        start()
         var paused = false
         var lastCommit = ContinuousClock.now
         while !stopping.isRaised {
@@ -280,15 +285,28 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         leaveGroup()
     }
 
-    /// Subscribes to the topic; a failure ends the wait for an assignment at once.
-    private func subscribe() {
+    /// Checks that the cluster answers, then subscribes to the topic, and ends the start wait either way.
+    private func start() {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let reached = rd_kafka_metadata(handle, 0, nil, &metadata, Int32(KafkaConfiguration.milliseconds(connectTimeout)) ?? 30_000)
+        if let metadata { rd_kafka_metadata_destroy(metadata) }
+        guard reached == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            let error = KafkaErrorMapping.error(reached, "Reaching the Kafka cluster")
+            state.withLock { $0.startFailure = SwitchyardError(.brokerUnavailable, error.message, isRetriable: true) }
+            resolveStartWait(false)
+            return
+        }
         let subscription = rd_kafka_topic_partition_list_new(1)
         defer { rd_kafka_topic_partition_list_destroy(subscription) }
         rd_kafka_topic_partition_list_add(subscription, topic, switchyard_partition_unassigned)
         let result = rd_kafka_subscribe(handle, subscription)
-        guard result != RD_KAFKA_RESP_ERR_NO_ERROR else { return }
-        state.withLock { $0.joinFailure = KafkaErrorMapping.error(result, "Subscribing to '\(topic)'") }
-        resolveAssignmentWait(false)
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            state.withLock { $0.startFailure = KafkaErrorMapping.error(result, "Subscribing to '\(topic)'") }
+            resolveStartWait(false)
+            return
+        }
+        state.withLock { $0.started = true }
+        resolveStartWait(true)
     }
 
     /// Commits what the acks made final, then leaves the group, serving the rebalance events that
@@ -362,17 +380,18 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
             }
             state.withLock { state in
                 state.ledger.assign(ids, skipping: skipping)
-                state.assigned = true
             }
-            resolveAssignmentWait(true)
             logger.debug("Kafka partitions assigned", metadata: ["topic": "\(topic)", "partitions": "\(ids.sorted())"])
         default:
             if code != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS {
                 logger.warning("Kafka rebalance failed", metadata: ["detail": "\(KafkaErrorMapping.error(code, "Rebalancing"))"])
             }
             // Lost partitions may already belong to another member: committing for them could
-            // overwrite the new owner's progress, so only a clean revoke commits.
+            // overwrite the new owner's progress, so only a clean revoke waits for the deliveries out
+            // from them and commits.
             if rd_kafka_assignment_lost(handle) == 0 {
+                state.withLock { $0.ledger.beginRevoking(ids) }
+                awaitSettlement(of: ids)
                 commit(ids)
             }
             state.withLock { state in state.ledger.revoke(ids) }
@@ -384,6 +403,16 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
                 rd_kafka_assign(handle, nil)
             }
             logger.debug("Kafka partitions revoked", metadata: ["topic": "\(topic)", "partitions": "\(ids.sorted())"])
+        }
+    }
+
+    /// Waits, up to the revoke grace period, until no delivery from `ids` is out with the application,
+    /// so that what is being processed now is acked here rather than delivered again to the new owner.
+    /// The group's rebalance waits meanwhile; heartbeats go on in librdkafka's own threads.
+    private func awaitSettlement(of ids: [Int32]) {
+        let deadline = ContinuousClock.now + revokeGracePeriod
+        while !stopping.isRaised, ContinuousClock.now < deadline, state.withLock({ $0.ledger.outstandingCount(in: ids) }) > 0 {
+            Thread.sleep(forTimeInterval: 0.002)
         }
     }
 

@@ -83,4 +83,19 @@ struct ConsumerLedgerTests {
         #expect(ledger.take(10).map(\.token.sequence) == [1, 2])
         #expect(ledger.commitPoints().map(\.offset) == [1])
     }
+
+    @Test func aRevokingPartitionKeepsItsOutstandingDeliveriesAckableButHandsOutNothingMore() throws {
+        var ledger = ledger(fetched: 0...3)
+        let out = ledger.take(2)
+        ledger.beginRevoking([0])
+        #expect(ledger.outstandingCount(in: [0]) == 2)
+        #expect(ledger.take(10).isEmpty)
+        let late = ledger.add(Message(payload: []), partition: 0, offset: 4)
+        #expect(!late)
+        try ledger.ack(out[0].token)
+        try ledger.requeue(out[1].token)
+        #expect(ledger.take(10).isEmpty)
+        #expect(ledger.outstandingCount(in: [0]) == 0)
+        #expect(ledger.commitPoints().map(\.offset) == [1])
+    }
 }

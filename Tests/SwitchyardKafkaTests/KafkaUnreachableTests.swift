@@ -7,11 +7,11 @@ import Testing
 /// running behind.
 struct KafkaUnreachableTests {
     private let backend = KafkaBackend(
-        configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1", groupJoinTimeout: .seconds(2), adminTimeout: .seconds(2)),
+        configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1", connectTimeout: .seconds(2), adminTimeout: .seconds(2)),
         logger: Logger(label: "test.kafka.unreachable", factory: { _ in SwiftLogNoOpLogHandler() })
     )
 
-    @Test func aConsumerThatCannotJoinItsGroupFailsRetriablyInBoundedTime() async throws {
+    @Test func aConsumerThatCannotReachTheClusterFailsRetriablyInBoundedTime() async throws {
         let started = ContinuousClock.now
         let error = await #expect(throws: SwitchyardError.self) {
             _ = try await within(.seconds(20), "makeConsumer") {
