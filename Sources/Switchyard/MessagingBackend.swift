@@ -136,6 +136,18 @@ extension MessagingBackend {
         return Consumer(topic: topic, options: options, driver: driver, backend: self, logger: logger)
     }
 
+    /// Checks a topic spec before a backend creates the topic: a valid name, at least one partition, and
+    /// persistence only where the backend has it.
+    public func validate(_ spec: TopicSpec) throws(SwitchyardError) {
+        try TopicName.validate(spec.name)
+        if spec.requiresPersistence {
+            try require(.persistent, for: "Topic '\(spec.name)' requires persistence, and that")
+        }
+        guard spec.partitions >= 1 else {
+            throw SwitchyardError(.invalidConfiguration, "Topic '\(spec.name)' asks for \(spec.partitions) partitions; use at least 1.")
+        }
+    }
+
     /// Throws ``SwitchyardError/Code/unsupported`` unless the backend declares `capability`.
     public func require(_ capability: BackendCapabilities, for what: String) throws(SwitchyardError) {
         guard capabilities.contains(capability) else {

@@ -97,13 +97,7 @@ public final class InMemoryBackend: MessagingBackend {
     // MARK: MessagingBackend
 
     public func ensureTopic(_ spec: TopicSpec) async throws(SwitchyardError) {
-        try TopicName.validate(spec.name)
-        if spec.requiresPersistence {
-            try require(.persistent, for: "Topic '\(spec.name)' requires persistence, and that")
-        }
-        guard spec.partitions >= 1 else {
-            throw SwitchyardError(.invalidConfiguration, "Topic '\(spec.name)' asks for \(spec.partitions) partitions; use at least 1.")
-        }
+        try validate(spec)
         try checkAvailable()
         _ = topicLog(spec.name, partitions: spec.partitions)
     }

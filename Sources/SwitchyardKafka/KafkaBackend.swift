@@ -54,13 +54,7 @@ public final class KafkaBackend: MessagingBackend {
     /// Creates the topic with its partitions and replication factor; an existing topic is left as it
     /// is, even if its partition count differs.
     public func ensureTopic(_ spec: TopicSpec) async throws(SwitchyardError) {
-        try TopicName.validate(spec.name)
-        if spec.requiresPersistence {
-            try require(.persistent, for: "Topic '\(spec.name)' requires persistence, and that")
-        }
-        guard spec.partitions >= 1 else {
-            throw SwitchyardError(.invalidConfiguration, "Topic '\(spec.name)' asks for \(spec.partitions) partitions; use at least 1.")
-        }
+        try validate(spec)
         if let mockCluster {
             try await mockCluster.createTopic(spec.name, partitions: spec.partitions, replicationFactor: spec.replicationFactor)
         } else {

@@ -130,7 +130,7 @@ public final class RabbitMQBackend: MessagingBackend {
     /// Declares the topic's durable exchange on a short-lived connection. Partitions and the
     /// replication factor do not apply to exchanges and are ignored.
     public func ensureTopic(_ spec: TopicSpec) async throws(SwitchyardError) {
-        try TopicName.validate(spec.name)
+        try validate(spec)
         try checkOpen()
         let owner = try await ConnectionOwner.start(
             endpoint: configuration.endpoint, settings: configuration.connection, logger: logger,

@@ -83,27 +83,11 @@ extension BrokerTests {
 
         @discardableResult
         private static func python(_ source: String, _ arguments: String...) async throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", source] + arguments
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-                process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+            let result = try await TestBroker.run("/usr/bin/env", ["python3", "-c", source] + arguments)
+            guard result.status == 0 else {
+                throw BrokerSetupError(description: "python3 with pika exited with \(result.status): \(result.errors)")
             }
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            guard status == 0 else {
-                let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                throw BrokerSetupError(description: "python3 with pika exited with \(status): \(problem)")
-            }
-            return text
+            return result.output
         }
 
         private static func hex(_ bytes: [UInt8]) -> String {

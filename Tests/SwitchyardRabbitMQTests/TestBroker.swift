@@ -27,12 +27,23 @@ enum TestBroker {
     /// succeeds.
     @discardableResult
     static func rabbitmqctl(_ arguments: String...) async throws -> String {
+        let result = try await run("/usr/sbin/rabbitmqctl", arguments)
+        guard result.status == 0 else {
+            throw BrokerSetupError(description: "rabbitmqctl \(arguments.joined(separator: " ")) exited with \(result.status): \(result.output)\(result.errors)")
+        }
+        return result.output
+    }
+
+    /// Runs a program to completion without blocking the caller's thread; returns its exit status and
+    /// what it wrote to standard output and standard error.
+    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let output = Pipe()
+        let errors = Pipe()
         process.standardOutput = output
-        process.standardError = output
+        process.standardError = errors
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do {
@@ -41,11 +52,11 @@ enum TestBroker {
                 continuation.resume(throwing: error)
             }
         }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard status == 0 else {
-            throw BrokerSetupError(description: "rabbitmqctl \(arguments.joined(separator: " ")) exited with \(status): \(text)")
-        }
-        return text
+        return (
+            status,
+            String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+            String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        )
     }
 
     /// Stops and starts the broker application, then waits until it accepts connections again.
