@@ -32,7 +32,17 @@ extension ContractRun {
         try await sendAll(sent, to: topic, with: producer)
 
         let tally = try await collect(sent.map(\.id), from: [first, second], "messages shared by the group")
-        try tally.requireExactlyOnce("messages across the group's two consumers")
+        // Sharing partitions out can rebalance the group while it works, and a rebalance may deliver a
+        // message again (at-least-once, DESIGN.md §1): redeliveries are counted, losses fail the case.
+        try require(
+            tally.missing.isEmpty && tally.unexpected.isEmpty,
+            "each of the 200 messages processed by the group's two consumers, none lost",
+            seen: tally.summary
+        )
+        let redelivered = tally.duplicates.reduce(0) { $0 + $1.count - 1 }
+        if redelivered > 0 {
+            note("A rebalance redelivered \(redelivered) messages already processed (at-least-once).")
+        }
         let counts = [0, 1].map { index in tally.arrivals.filter { $0.consumer == index }.count }
         try require(
             counts.allSatisfy { $0 > 0 },

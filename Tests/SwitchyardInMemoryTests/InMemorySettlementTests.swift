@@ -121,3 +121,42 @@ struct InMemorySettlementTests {
         } throws: { ($0 as? SwitchyardError)?.code == .invalidConfiguration }
     }
 }
+
+@Suite("In-memory competing consumers", .timeLimit(.minutes(1)))
+struct InMemoryCompetingConsumerTests {
+    @Test("two consumers in one group share its messages exactly once, with no rebalance redelivery")
+    func competingConsumersShareExactlyOnce() async throws {
+        let backend = InMemoryBackend()
+        try await backend.ensureTopic(TopicSpec(name: "shared", partitions: 4))
+        let options = ConsumerOptions(group: "g")
+        let consumers = [
+            try await backend.makeConsumer(topic: "shared", options: options),
+            try await backend.makeConsumer(topic: "shared", options: options),
+        ]
+        let producer = try await backend.makeProducer()
+        let sent = try await producer.send((0..<200).map { Message(key: "key-\($0)", payload: "\($0)") }, to: "shared")
+        var seen: [String: Int] = [:]
+        var shares = [0, 0]
+        while seen.count < sent.count {
+            for (index, consumer) in consumers.enumerated() {
+                let batch = try await withThrowingTaskGroup(of: [Delivery].self) { group in
+                    group.addTask { try await consumer.receive(maxMessages: 50) }
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(20))
+                        return []
+                    }
+                    defer { group.cancelAll() }
+                    return try await group.next() ?? []
+                }
+                for delivery in batch {
+                    seen[delivery.message.id, default: 0] += 1
+                    shares[index] += 1
+                    try await delivery.ack()
+                }
+            }
+        }
+        #expect(Set(seen.keys) == Set(sent.map(\.messageID)))
+        #expect(seen.values.allSatisfy { $0 == 1 })
+        #expect(shares.allSatisfy { $0 > 0 })
+    }
+}
