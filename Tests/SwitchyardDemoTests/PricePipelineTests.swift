@@ -8,14 +8,20 @@ import Testing
 @Suite struct PricePipelineTests {
     private let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
+    /// Runs the pipeline on a fresh in-memory backend and returns its summary and everything it printed.
+    private func run(_ configuration: PricePipeline.Configuration, isTerminal: Bool) async throws -> (PipelineSummary, String) {
+        let written = LockedValue("")
+        let output = DemoOutput(isTerminal: isTerminal) { text in written.withLock { $0 += text } }
+        let summary = try await PricePipeline.run(backend: InMemoryBackend(), configuration: configuration, output: output, logger: logger)
+        return (summary, written.withLock { $0 })
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func aTwoSecondRunOnTheInMemoryBackendLosesAndDuplicatesNothing() async throws {
-        let written = LockedValue("")
-        let output = DemoOutput(isTerminal: false) { text in written.withLock { $0 += text } }
         var configuration = PricePipeline.Configuration(seconds: 2, symbols: 6, seed: 9)
         configuration.drainTimeout = .seconds(10)
 
-        let summary = try await PricePipeline.run(backend: InMemoryBackend(), configuration: configuration, output: output, logger: logger)
+        let (summary, text) = try await run(configuration, isTerminal: false)
 
         #expect(summary.published > 300)
         #expect(summary.lost == 0)
@@ -27,7 +33,6 @@ import Testing
         #expect(summary.latency.totalCount == UInt64(2 * summary.published))
         #expect(summary.line.hasPrefix("summary published=\(summary.published) consumed=\(summary.published) lost=0 duplicated=0 p50="))
         #expect(summary.line.contains(" p99="))
-        let text = written.withLock { $0 }
         #expect(text.contains("board t="))
         #expect(text.contains("candle BTC-USD "))
         #expect(!text.contains("\u{1B}["))
@@ -35,15 +40,12 @@ import Testing
 
     @Test(.timeLimit(.minutes(1)))
     func onATerminalTheBoardIsRedrawnInPlace() async throws {
-        let written = LockedValue("")
-        let output = DemoOutput(isTerminal: true) { text in written.withLock { $0 += text } }
         var configuration = PricePipeline.Configuration(seconds: 1, symbols: 3, seed: 4)
         configuration.refreshInterval = .milliseconds(200)
 
-        let summary = try await PricePipeline.run(backend: InMemoryBackend(), configuration: configuration, output: output, logger: logger)
+        let (summary, text) = try await run(configuration, isTerminal: true)
 
         #expect(summary.lost == 0)
-        let text = written.withLock { $0 }
         #expect(text.contains("\u{1B}[2K"))
         #expect(text.contains("\u{1B}[") && text.contains("F\u{1B}[2K"))
         #expect(text.contains("SOL-USD"))
