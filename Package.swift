@@ -118,6 +118,7 @@ let package = Package(
                 "SwitchyardInMemory",
                 "SwitchyardConfiguration",
                 "SwitchyardDemo",
+                "SwitchyardKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -188,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardCommandsTests",
-            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory"],
+            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory", "SwitchyardKafka"],
             swiftSettings: strict
         ),
     ]
