@@ -40,6 +40,8 @@ struct ConsumerLedger {
     private var ready: [ReceivedMessage] = []
     private var outstanding: [DeliveryToken: ReceivedMessage] = [:]
     private var lastEpoch: UInt64 = 0
+    /// Acked progress on revoked partitions that was not committed, per partition.
+    private var carried: [Int32: Int64] = [:]
 
     init(prefetch: Int) {
         self.prefetch = prefetch
@@ -51,12 +53,26 @@ struct ConsumerLedger {
     /// How many deliveries this consumer holds: fetched and waiting, or out with the application.
     var heldCount: Int { ready.count + outstanding.count }
 
+    /// Where a reassigned partition resumes with progress this consumer made before the rebalance
+    /// but could not commit: everything before `next` was acked here.
+    struct Resumption: Equatable {
+        /// The offset fetching starts at.
+        var next: Int64
+        /// The offset the group has committed, if any; below `next`, so committing `next` is due.
+        var committed: Int64?
+    }
+
     /// Starts tracking newly assigned partitions, each with a fresh epoch. Those in `skipping` skip
-    /// records published before the given time, up to the first one at or after it.
-    mutating func assign(_ ids: [Int32], skipping: [Int32: Int64] = [:]) {
+    /// records published before the given time, up to the first one at or after it; those in
+    /// `resuming` start after progress made before the rebalance, which becomes due for commit.
+    mutating func assign(_ ids: [Int32], skipping: [Int32: Int64] = [:], resuming: [Int32: Resumption] = [:]) {
         for id in ids {
             lastEpoch += 1
-            partitions[id] = Partition(epoch: lastEpoch, skipBefore: skipping[id])
+            if let resumption = resuming[id] {
+                partitions[id] = Partition(epoch: lastEpoch, next: resumption.next, committed: resumption.committed)
+            } else {
+                partitions[id] = Partition(epoch: lastEpoch, skipBefore: skipping[id])
+            }
         }
     }
 
@@ -75,8 +91,10 @@ struct ConsumerLedger {
         return outstanding.keys.filter { partitions.contains($0.partition) }.count
     }
 
-    /// Stops tracking revoked partitions and drops their deliveries; settling those later fails.
+    /// Stops tracking revoked partitions and drops their deliveries; settling those later fails. Their
+    /// acked progress that is not committed is carried until the next assignment (see ``takeCarried()``).
     mutating func revoke(_ ids: [Int32]) {
+        carried.merge(uncommittedProgress(in: ids)) { _, newer in newer }
         let revoked = Set(ids)
         for id in revoked { partitions[id] = nil }
         ready.removeAll { revoked.contains($0.token.partition) }
@@ -149,11 +167,39 @@ struct ConsumerLedger {
         }
     }
 
-    /// Records commits that succeeded; those for a partition since reassigned are ignored.
+    /// Records commits that succeeded; those for a partition since reassigned are ignored, and so is
+    /// one that a later commit already passed (an asynchronous commit may report after a newer one).
     mutating func committed(_ points: [CommitPoint]) {
         for point in points where partitions[point.partition]?.epoch == point.epoch {
+            if let committed = partitions[point.partition]?.committed, committed >= point.offset { continue }
             partitions[point.partition]?.committed = point.offset
         }
+    }
+
+    /// The acked progress of `ids` that is not committed yet: per partition, the offset everything
+    /// before which was acked here.
+    func uncommittedProgress(in ids: [Int32]) -> [Int32: Int64] {
+        Dictionary(uniqueKeysWithValues: commitPoints(for: ids).map { ($0.partition, $0.offset) })
+    }
+
+    /// The progress carried from revoked partitions, which is forgotten here: it is only good for the
+    /// assignment right after the revoke.
+    mutating func takeCarried() -> [Int32: Int64] {
+        defer { carried = [:] }
+        return carried
+    }
+
+    /// Where partitions given back resume: those whose carried progress is ahead of the group's
+    /// committed offset (`nil` when the group has none). Everything between the two was acked by this
+    /// consumer, so resuming there skips nothing unacked.
+    static func resumptions(carried: [Int32: Int64], committed: [Int32: Int64?]) -> [Int32: Resumption] {
+        var resuming: [Int32: Resumption] = [:]
+        for (partition, next) in carried {
+            guard let groupCommitted = committed[partition] else { continue }
+            if let groupCommitted, groupCommitted >= next { continue }
+            resuming[partition] = Resumption(next: next, committed: groupCommitted)
+        }
+        return resuming
     }
 
     @discardableResult

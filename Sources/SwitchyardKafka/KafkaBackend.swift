@@ -5,15 +5,20 @@ import Switchyard
 ///
 /// Producers send with `acks=all`, idempotence on and the `murmur2_random` partitioner, so keys land on
 /// the same partitions as with Java clients; a send returns on its delivery report. Consumers join a
-/// consumer group and commit only the contiguous acked prefix of each partition, periodically, on
-/// every rebalance and on close, so nothing acked is lost and nothing unacked is skipped. Fetching
-/// pauses while a consumer holds its prefetch, and closing a consumer leaves its group at once.
+/// consumer group and commit only the contiguous acked prefix of each partition: asynchronously within
+/// ``KafkaConfiguration/commitInterval`` (50 ms) of the acks, and synchronously on every revoke and on
+/// close, so nothing acked is lost and nothing unacked is skipped. Fetching pauses while a consumer
+/// holds its prefetch, and closing a consumer leaves its group at once.
 ///
 /// Making a consumer returns once the cluster answers and the subscription is made; the group assigns
 /// partitions a little later (about 3 s for a new group on the mock cluster), so a consumer starting at
 /// `latest` sees only messages sent after that. When a rebalance takes partitions away, the consumer
 /// hands out nothing more from them and waits up to ``KafkaConfiguration/revokeGracePeriod`` for the
-/// deliveries already out to be settled, then commits and lets the partitions go.
+/// deliveries already out to be settled, then commits and lets the partitions go. If the group refuses
+/// that commit (the mock cluster refuses every commit while the group rebalances), the progress is
+/// carried over: a partition given straight back resumes after it. A partition that moves to another
+/// member is delivered there from the group's committed offset, so what was acked but not committed
+/// comes again (at-least-once; the contract suite counts these redeliveries).
 ///
 /// `nack(requeue:)` redelivers the message from the consumer's own memory, ahead of newer messages,
 /// with its attempt count raised; its offset stays uncommitted meanwhile, so if the consumer goes away

@@ -15,8 +15,10 @@ public struct KafkaConfiguration: Sendable, Hashable, CustomStringConvertible {
     /// The largest message accepted, counting key, payload and headers. Keep it at or under the brokers'
     /// `message.max.bytes`; the default suits a broker left at its default.
     public var maxMessageBytes: Int
-    /// How often a consumer commits the offsets its acks made final. It also commits on every rebalance
-    /// and on close.
+    /// The longest an acked offset waits to be committed: a consumer commits what its acks made final
+    /// asynchronously, at most this often and only when acks moved it, so the acks of a burst share one
+    /// commit and little acked work is left uncommitted when a rebalance starts. It also commits
+    /// synchronously on every revoke and on close.
     public var commitInterval: Duration
     /// How long making a consumer waits to reach the cluster before failing with a retriable
     /// `brokerUnavailable`. Partitions are assigned later, once the group has rebalanced.
@@ -33,7 +35,7 @@ public struct KafkaConfiguration: Sendable, Hashable, CustomStringConvertible {
         properties: [String: String] = [:],
         autoCreateTopics: Bool = false,
         maxMessageBytes: Int = 1_000_000,
-        commitInterval: Duration = .seconds(1),
+        commitInterval: Duration = .milliseconds(50),
         connectTimeout: Duration = .seconds(30),
         revokeGracePeriod: Duration = .seconds(10),
         adminTimeout: Duration = .seconds(10)

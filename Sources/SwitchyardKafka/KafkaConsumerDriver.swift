@@ -6,9 +6,15 @@ import Switchyard
 /// One member of a Kafka consumer group on one topic, over one librdkafka consumer handle.
 ///
 /// A dedicated thread owns every blocking librdkafka call: it polls the consumer queue (records,
-/// rebalances, logs, errors), commits the contiguous acked prefix of each partition every
-/// ``KafkaConfiguration/commitInterval``, on every revoke and on close, and pauses fetching while the
-/// prefetch bound is reached. Receives wait on continuations that the thread resumes.
+/// rebalances, commit results, logs, errors), commits the contiguous acked prefix of each partition
+/// asynchronously within ``KafkaConfiguration/commitInterval`` of the acks that moved it, and
+/// synchronously on every revoke and on close, and pauses fetching while the prefetch bound is reached.
+/// Receives wait on continuations that the thread resumes.
+///
+/// Acked progress that a revoke could not commit (a broker may refuse commits while the group
+/// rebalances, as the mock cluster does) is carried to the next assignment: a partition given back
+/// resumes after it, when the group's committed offset is behind it, and commits it. Everything before
+/// that point was acked by this consumer, so nothing unacked is skipped.
 ///
 /// `nack(requeue:)` redelivers from this consumer's memory, at the front of the line, with the attempt
 /// raised; the offset stays uncommitted, so if the consumer goes away first the partition's next owner
@@ -39,6 +45,9 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         var fetchPaused = false
         /// Whether `queue` still exists, so a settlement may wake the poll thread through it.
         var queueOpen = true
+        /// The asynchronous commit in flight, by the number its result event carries, and what it commits.
+        var commitInFlight: (number: UInt, points: [ConsumerLedger.CommitPoint])?
+        var lastCommitNumber: UInt = 0
     }
 
     private let handle: OpaquePointer
@@ -241,14 +250,15 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
     private func poll() {
         start()
         var paused = false
-        var lastCommit = ContinuousClock.now
+        var nextCommit = ContinuousClock.now + commitInterval
         while !stopping.isRaised {
-            if ContinuousClock.now - lastCommit >= commitInterval {
-                commit(nil)
-                lastCommit = .now
+            if ContinuousClock.now >= nextCommit {
+                commitAcked()
+                nextCommit = .now + commitInterval
             }
             paused = applyBackpressure(paused: paused)
-            guard let first = rd_kafka_queue_poll(queue, 50) else { continue }
+            let untilCommit = KafkaConfiguration.milliseconds(nextCommit - .now)
+            guard let first = rd_kafka_queue_poll(queue, min(50, Int32(untilCommit) ?? 50)) else { continue }
             // Serve what is already queued in one burst, adding records to the ledger together, but
             // never more records than the prefetch has room for, so pausing stays prompt.
             let room = max(1, options.prefetch - state.withLock { $0.ledger.heldCount })
@@ -264,6 +274,8 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
                     records = []
                     rebalance(event)
                     paused = false
+                case RD_KAFKA_EVENT_OFFSET_COMMIT:
+                    commitFinished(event)
                 case RD_KAFKA_EVENT_LOG:
                     RDKafkaEvents.log(event, to: logger)
                 case RD_KAFKA_EVENT_ERROR:
@@ -312,7 +324,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
     /// Commits what the acks made final, then leaves the group, serving the rebalance events that
     /// closing brings, and destroys the handle.
     private func leaveGroup() {
-        commit(nil)
+        commitNow(nil)
         state.withLock { state in state.ledger.revoke(state.ledger.assigned) }
         if let error = rd_kafka_consumer_close_queue(handle, queue) {
             logger.warning("Closing the Kafka consumer failed", metadata: ["detail": "\(KafkaErrorMapping.consume(error, "Closing the consumer"))"])
@@ -371,6 +383,11 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
             if let partitions, case .timestamp(let microseconds) = options.startPosition {
                 skipping = position(partitions, at: microseconds)
             }
+            let carried = state.withLock { $0.ledger.takeCarried() }
+            var resuming: [Int32: ConsumerLedger.Resumption] = [:]
+            if let partitions {
+                resuming = resume(partitions, after: carried)
+            }
             if cooperative {
                 if let error = rd_kafka_incremental_assign(handle, partitions) {
                     logger.error("Kafka assign failed", metadata: ["detail": "\(KafkaErrorMapping.consume(error, "Assigning partitions"))"])
@@ -379,9 +396,12 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
                 rd_kafka_assign(handle, partitions)
             }
             state.withLock { state in
-                state.ledger.assign(ids, skipping: skipping)
+                state.ledger.assign(ids, skipping: skipping, resuming: resuming)
             }
-            logger.debug("Kafka partitions assigned", metadata: ["topic": "\(topic)", "partitions": "\(ids.sorted())"])
+            logger.debug(
+                "Kafka partitions assigned",
+                metadata: ["topic": "\(topic)", "partitions": "\(ids.sorted())", "resuming": "\(resuming.mapValues(\.next))"]
+            )
         default:
             if code != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS {
                 logger.warning("Kafka rebalance failed", metadata: ["detail": "\(KafkaErrorMapping.error(code, "Rebalancing"))"])
@@ -392,7 +412,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
             if rd_kafka_assignment_lost(handle) == 0 {
                 state.withLock { $0.ledger.beginRevoking(ids) }
                 awaitSettlement(of: ids)
-                commit(ids)
+                commitNow(ids)
             }
             state.withLock { state in state.ledger.revoke(ids) }
             if cooperative {
@@ -443,23 +463,111 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
         return skipping
     }
 
-    /// Commits the moved commit points of `ids`, or of every partition; failures are logged and
-    /// retried at the next commit.
-    private func commit(_ ids: [Int32]?) {
+    /// Starts an asynchronous commit of every moved commit point, unless one is in flight; its result
+    /// arrives as an offset-commit event on the consumer queue.
+    private func commitAcked() {
+        guard commits else { return }
+        let started = state.withLock { state -> (number: UInt, points: [ConsumerLedger.CommitPoint])? in
+            guard state.commitInFlight == nil else { return nil }
+            let points = state.ledger.commitPoints()
+            guard !points.isEmpty else { return nil }
+            state.lastCommitNumber += 1
+            state.commitInFlight = (state.lastCommitNumber, points)
+            return (state.lastCommitNumber, points)
+        }
+        guard let started else { return }
+        let list = partitionList(started.points)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let result = rd_kafka_commit_queue(handle, list, queue, nil, UnsafeMutableRawPointer(bitPattern: started.number))
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            state.withLock { $0.commitInFlight = nil }
+            commitFailed(result)
+        }
+    }
+
+    /// Records the result of an asynchronous commit; a failed one is retried at the next commit.
+    private func commitFinished(_ event: OpaquePointer) {
+        let number = UInt(bitPattern: rd_kafka_event_opaque(event))
+        let code = rd_kafka_event_error(event)
+        var failed = code
+        if code == RD_KAFKA_RESP_ERR_NO_ERROR, let offsets = rd_kafka_event_topic_partition_list(event) {
+            for index in 0..<Int(offsets.pointee.cnt) where offsets.pointee.elems[index].err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                failed = offsets.pointee.elems[index].err
+            }
+        }
+        state.withLock { state in
+            guard let inFlight = state.commitInFlight, inFlight.number == number else { return }
+            state.commitInFlight = nil
+            if failed == RD_KAFKA_RESP_ERR_NO_ERROR { state.ledger.committed(inFlight.points) }
+        }
+        if failed != RD_KAFKA_RESP_ERR_NO_ERROR { commitFailed(failed) }
+    }
+
+    /// Commits the moved commit points of `ids`, or of every partition, and waits for the result.
+    /// A failure is logged; the progress stays in the ledger, to be committed later or carried over.
+    private func commitNow(_ ids: [Int32]?) {
         guard commits else { return }
         let points = state.withLock { $0.ledger.commitPoints(for: ids) }
         guard !points.isEmpty else { return }
-        let list = rd_kafka_topic_partition_list_new(Int32(points.count))
+        let list = partitionList(points)
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        for point in points {
-            rd_kafka_topic_partition_list_add(list, topic, point.partition).pointee.offset = point.offset
-        }
         let result = rd_kafka_commit(handle, list, 0)
         if result == RD_KAFKA_RESP_ERR_NO_ERROR {
             state.withLock { $0.ledger.committed(points) }
         } else {
-            logger.warning("Kafka offset commit failed; retrying later", metadata: ["detail": "\(KafkaErrorMapping.error(result, "Committing offsets"))"])
+            commitFailed(result)
         }
+    }
+
+    /// Logs a refused commit: at debug level while the group rebalances, when refusals are expected.
+    private func commitFailed(_ code: rd_kafka_resp_err_t) {
+        let expected = [RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION, RD_KAFKA_RESP_ERR__NO_OFFSET].contains(code)
+        logger.log(
+            level: expected ? .debug : .warning,
+            "Kafka offset commit failed; retrying later",
+            metadata: ["topic": "\(topic)", "detail": "\(KafkaErrorMapping.error(code, "Committing offsets"))"]
+        )
+    }
+
+    private func partitionList(_ points: [ConsumerLedger.CommitPoint]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+        let list = rd_kafka_topic_partition_list_new(Int32(points.count))!
+        for point in points {
+            rd_kafka_topic_partition_list_add(list, topic, point.partition).pointee.offset = point.offset
+        }
+        return list
+    }
+
+    /// For the partitions of a new assignment that this consumer made uncommitted progress on before
+    /// the rebalance (`carried`), positions each whose committed offset is behind that progress right
+    /// after it, and returns those partitions. If the committed offsets cannot be read, nothing is
+    /// resumed and the partitions start at their committed offsets, redelivering that progress.
+    private func resume(
+        _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>,
+        after carried: [Int32: Int64]
+    ) -> [Int32: ConsumerLedger.Resumption] {
+        guard commits, !carried.isEmpty else { return [:] }
+        let committed = rd_kafka_topic_partition_list_copy(partitions)!
+        defer { rd_kafka_topic_partition_list_destroy(committed) }
+        let lookedUp = rd_kafka_committed(handle, committed, 10_000)
+        guard lookedUp == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            logger.warning(
+                "Reading committed offsets failed; partitions start at their committed offsets",
+                metadata: ["topic": "\(topic)", "detail": "\(KafkaErrorMapping.error(lookedUp, "Reading committed offsets"))"]
+            )
+            return [:]
+        }
+        var offsets: [Int32: Int64?] = [:]
+        for index in 0..<Int(committed.pointee.cnt) where committed.pointee.elems[index].err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let offset = committed.pointee.elems[index].offset
+            offsets[committed.pointee.elems[index].partition] = offset >= 0 ? offset : nil
+        }
+        let resuming = ConsumerLedger.resumptions(carried: carried, committed: offsets)
+        for index in 0..<Int(partitions.pointee.cnt) {
+            if let resumption = resuming[partitions.pointee.elems[index].partition] {
+                partitions.pointee.elems[index].offset = resumption.next
+            }
+        }
+        return resuming
     }
 
     /// Pauses every assigned partition while the prefetch bound is reached, and resumes them after.

@@ -98,4 +98,52 @@ struct ConsumerLedgerTests {
         #expect(ledger.outstandingCount(in: [0]) == 0)
         #expect(ledger.commitPoints().map(\.offset) == [1])
     }
+
+    @Test func anOlderCommitReportedLateDoesNotMoveTheCommittedPointBack() throws {
+        var ledger = ledger(fetched: 0...3)
+        let taken = ledger.take(4)
+        try ledger.ack(taken[0].token)
+        let older = ledger.commitPoints()
+        try ledger.ack(taken[1].token)
+        let newer = ledger.commitPoints()
+        ledger.committed(newer)
+        ledger.committed(older)
+        #expect(ledger.commitPoints().isEmpty)
+    }
+
+    @Test func aRevokeCarriesAckedProgressThatWasNotCommittedToTheNextAssignmentOnly() throws {
+        var ledger = ledger(fetched: 0...3)
+        let taken = ledger.take(4)
+        try ledger.ack(taken[0].token)
+        try ledger.ack(taken[1].token)
+        ledger.revoke([0])
+        let carried = ledger.takeCarried()
+        let carriedAgain = ledger.takeCarried()
+        #expect(carried == [0: 2])
+        #expect(carriedAgain.isEmpty)
+
+        var committedFirst = self.ledger(fetched: 0...1)
+        for delivery in committedFirst.take(2) { try committedFirst.ack(delivery.token) }
+        committedFirst.committed(committedFirst.commitPoints())
+        committedFirst.revoke([0])
+        let nothingCarried = committedFirst.takeCarried()
+        #expect(nothingCarried.isEmpty)
+    }
+
+    @Test func aPartitionGivenBackResumesAfterCarriedProgressOnlyWhenTheGroupIsBehindIt() {
+        let carried: [Int32: Int64] = [0: 10, 1: 10, 2: 10, 3: 10]
+        let committed: [Int32: Int64?] = [0: 4, 1: 10, 2: 15, 3: nil]
+        let resuming = ConsumerLedger.resumptions(carried: carried, committed: committed)
+        #expect(resuming == [0: .init(next: 10, committed: 4), 3: .init(next: 10, committed: nil)])
+    }
+
+    @Test func aResumedPartitionCommitsItsCarriedProgressAndSkipsWhatCameBefore() throws {
+        var ledger = ConsumerLedger(prefetch: 10)
+        ledger.assign([0], resuming: [0: .init(next: 10, committed: 4)])
+        #expect(ledger.commitPoints().map(\.offset) == [10])
+        let before = ledger.add(Message(payload: []), partition: 0, offset: 9)
+        let after = ledger.add(Message(payload: []), partition: 0, offset: 10)
+        #expect(!before && after)
+        #expect(ledger.commitPoints().map(\.offset) == [10])
+    }
 }

@@ -95,6 +95,78 @@ struct KafkaRebalanceTests {
         try await second.close()
         await cluster.shutdown()
     }
+
+    /// Every delivery acked before a second consumer joins: with prompt commits, the acks are committed
+    /// before the rebalance and nothing comes back. With commits left to the revoke, which the mock
+    /// cluster refuses while the group rebalances, the first consumer resumes the partitions it keeps
+    /// after its acked progress, and only the partitions that move are delivered again, to their new
+    /// owner (at-least-once).
+    @Test(arguments: [true, false])
+    func ackedProgressSurvivesAnEagerRebalance(promptCommits: Bool) async throws {
+        let cluster = try await KafkaMockCluster.start(brokers: 3, logger: Self.quiet)
+        let backend = KafkaBackend(
+            configuration: KafkaConfiguration(
+                bootstrapServers: cluster.bootstrapServers,
+                properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"],
+                commitInterval: promptCommits ? .milliseconds(50) : .seconds(600)
+            ),
+            mockCluster: cluster,
+            logger: Self.quiet
+        )
+        let topic = "carry-\(UInt32.random(in: 0...UInt32.max))"
+        try await backend.ensureTopic(TopicSpec(name: topic, partitions: 4))
+        let options = ConsumerOptions(group: "g-\(topic)", startPosition: .earliest)
+        let first = try await backend.makeConsumer(topic: topic, options: options)
+        let producer = try await backend.makeProducer()
+        let sent = (0..<40).map { Message(key: "key-\($0)", payload: "carried #\($0)") }
+        try await producer.send(sent, to: topic)
+
+        var partitionOf: [String: Int32] = [:]
+        while partitionOf.count < sent.count {
+            for delivery in try await within(.seconds(30), "the first consumer's deliveries", { try await first.receive(maxMessages: 100) }) {
+                partitionOf[delivery.message.id] = delivery.position.partition
+                try await delivery.ack()
+            }
+        }
+        // Well past the commit interval, so prompt commits have reached the cluster.
+        try await Task.sleep(for: .milliseconds(500))
+
+        let second = try await backend.makeConsumer(topic: topic, options: options)
+        let again = Arrivals()
+        let toFirst = Arrivals()
+        // The join takes the mock cluster about 5 s to settle; listen well past it.
+        let deadline = ContinuousClock.now + .seconds(12)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (consumer, seen) in [(first, toFirst), (second, again)] {
+                group.addTask {
+                    while ContinuousClock.now < deadline {
+                        for delivery in try await Self.receive(from: consumer, waitingAtMost: .seconds(1)) {
+                            seen.record(delivery.message.id)
+                            try await delivery.ack()
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let movedPartitions = Set(again.ids.compactMap { partitionOf[$0] })
+        print(
+            "Kafka eager rebalance with \(promptCommits ? "prompt commits" : "commits left to the revoke"): \(toFirst.ids.count) redelivered to the first consumer, \(again.ids.count) to the second, from partitions \(movedPartitions.sorted())"
+        )
+        #expect(toFirst.ids.isEmpty, "the first consumer got back \(toFirst.ids.count) messages it had acked")
+        if promptCommits {
+            #expect(again.ids.isEmpty, "the second consumer got \(again.ids.count) messages acked and committed before it joined")
+        } else {
+            // Range assignment of 4 partitions to 2 consumers moves 2, with every message on them.
+            let onMoved = Set(partitionOf.filter { movedPartitions.contains($0.value) }.keys)
+            #expect(movedPartitions.count == 2, "partitions \(movedPartitions.sorted()) moved")
+            #expect(again.ids == onMoved, "the moved partitions' messages are delivered again, and nothing else")
+        }
+        try await producer.close()
+        try await first.close()
+        try await second.close()
+        await cluster.shutdown()
+    }
 }
 
 /// The ids that arrived, shared by concurrent receive loops.
