@@ -20,6 +20,12 @@ import Switchyard
 /// member is delivered there from the group's committed offset, so what was acked but not committed
 /// comes again (at-least-once; the contract suite counts these redeliveries).
 ///
+/// Rebalances use librdkafka's default eager protocol. `kafka.properties.partition.assignment.strategy`
+/// may choose `cooperative-sticky`, which the consumer supports (partitions that stay are not revoked,
+/// and the revoke commit happens while the group accepts commits), but it is not the default: with
+/// librdkafka before 2.3.0 (Debian 12 ships 2.0.2) that assignor can crash the process when a consumer
+/// closes before its first assignment (librdkafka issue 4312).
+///
 /// `nack(requeue:)` redelivers the message from the consumer's own memory, ahead of newer messages,
 /// with its attempt count raised; its offset stays uncommitted meanwhile, so if the consumer goes away
 /// first, the partition's next owner fetches it again, with the count starting over. Attempt counts are
