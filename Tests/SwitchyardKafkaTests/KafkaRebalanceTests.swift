@@ -19,8 +19,9 @@ struct KafkaRebalanceTests {
     }
 
     /// Deliveries held while a second consumer joins: acked within the revoke grace period, every ack
-    /// succeeds and nothing comes back; held past it, the acks are refused and the messages reach the
-    /// partitions' new owner.
+    /// succeeds and nothing comes back; held past it, the acks for the revoked partitions (all of them
+    /// with the eager protocol, those that move with cooperative-sticky) are refused and the messages
+    /// reach the partitions' new owner.
     @Test(arguments: ["range,roundrobin", "cooperative-sticky"], [true, false])
     func heldDeliveriesAreSettledWithinTheRevokeGraceOrGoToTheNewOwner(_ strategy: String, ackWithinGrace: Bool) async throws {
         let cluster = try await KafkaMockCluster.start(brokers: 3, logger: Self.quiet)
@@ -87,8 +88,16 @@ struct KafkaRebalanceTests {
         #expect(acked.isDisjoint(with: redelivered), "\(acked.intersection(redelivered).count) acked messages came back")
         if ackWithinGrace {
             #expect(refused.isEmpty, "acks within the revoke grace period succeed")
+        } else if strategy == "cooperative-sticky" {
+            // Only the partitions that move are revoked, with every held delivery from them; librdkafka
+            // 2.0.2 may also declare the whole assignment lost when a commit meets the rebalance's new
+            // generation (librdkafka issue 4908), and then every partition goes.
+            let movedPartitions = Set(held.filter { refused.contains($0.message.id) }.map(\.position.partition))
+            let onMoved = Set(held.filter { movedPartitions.contains($0.position.partition) }.map(\.message.id))
+            #expect(!refused.isEmpty, "the partitions that moved to the second consumer were revoked from the first")
+            #expect(refused == onMoved, "deliveries are refused whole partitions at a time")
         } else {
-            #expect(refused.count == sent.count, "every partition was revoked from the first consumer, so every held delivery goes on")
+            #expect(refused.count == sent.count, "the eager protocol revokes every partition from the first consumer, so every held delivery goes on")
         }
         try await producer.close()
         try await first.close()
