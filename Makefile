@@ -30,6 +30,7 @@ build: setup-build
 
 bench: setup-build
 	Benchmarks/inmemory.sh
+	Benchmarks/kafka.sh
 
 sanitize-thread: setup-build
 	swift test --sanitize=thread

@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SwitchyardInMemory", targets: ["SwitchyardInMemory"]),
         .library(name: "SwitchyardContract", targets: ["SwitchyardContract"]),
         .library(name: "SwitchyardConfiguration", targets: ["SwitchyardConfiguration"]),
+        .library(name: "SwitchyardKafka", targets: ["SwitchyardKafka"]),
         .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
     ],
     dependencies: [
@@ -70,12 +71,29 @@ let package = Package(
             dependencies: ["Switchyard"],
             swiftSettings: strict
         ),
+        // librdkafka, with its mock cluster, as a Swift module.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // The Kafka backend over librdkafka, with an in-process mock cluster for tests and development.
+        .target(
+            name: "SwitchyardKafka",
+            dependencies: [
+                "Switchyard",
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Layered configuration (file, SWITCHYARD_* environment, flags) and backend selection.
         .target(
             name: "SwitchyardConfiguration",
             dependencies: [
                 "Switchyard",
                 "SwitchyardInMemory",
+                "SwitchyardKafka",
                 "SwitchyardRabbitMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -100,6 +118,7 @@ let package = Package(
                 "SwitchyardInMemory",
                 "SwitchyardConfiguration",
                 "SwitchyardDemo",
+                "SwitchyardKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -133,6 +152,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SwitchyardKafkaTests",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardKafka",
+                "SwitchyardContract",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "SwitchyardRabbitMQTests",
             dependencies: [
                 "Switchyard",
@@ -147,6 +176,7 @@ let package = Package(
             dependencies: [
                 "SwitchyardConfiguration",
                 "SwitchyardInMemory",
+                "SwitchyardKafka",
                 "SwitchyardRabbitMQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -159,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardCommandsTests",
-            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory"],
+            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory", "SwitchyardKafka"],
             swiftSettings: strict
         ),
     ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import Switchyard
+import SwitchyardKafka
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -18,26 +19,33 @@ public struct BenchCommand: AsyncParsableCommand {
             Each run measures four phases on fresh topics: produce (sends with no consumer), consume \
             (receives with a per-message ack), pipeline (both at once) and, with --rate, latency at a \
             fixed send rate. The table shows the medians over --runs; on the inmemory backend each run \
-            also passes the same messages through an AsyncStream with one producer and one consumer task.
+            also passes the same messages through an AsyncStream with one producer and one consumer task. \
+            With --backend kafka and no kafka.bootstrapServers it runs on a 3-broker mock cluster started \
+            in this process; the consume clock starts at the first delivery and the pipeline and latency \
+            phases start once the consumer has its partitions, so a group's join time is left out. With \
+            --rdkafka-baseline, each run also runs that raw librdkafka program on the same cluster.
             """
     )
 
     @OptionGroup public var global: GlobalOptions
 
-    @Option(help: "Messages per phase.")
-    public var messages: Int = 200_000
+    @Option(help: "Messages per phase (default 200000; 50000 on kafka, which stays within the mock cluster's 5 MiB per partition).")
+    public var messages: Int?
 
     @Option(help: "Payload size in bytes.")
     public var size: Int = 100
 
-    @Option(help: "Messages per send; 1 sends them one at a time.")
-    public var batch: Int = 1
+    @Option(help: "Messages per send; 1 sends them one at a time (default 1; 1000 on kafka).")
+    public var batch: Int?
 
-    @Option(help: "The consumer's prefetch: deliveries held unacknowledged at most.")
-    public var prefetch: Int = 1000
+    @Option(help: "Sends (or batches) kept in flight at once (default 1; 64 on kafka, where a send waits for its delivery report).")
+    public var inFlight: Int?
 
-    @Option(help: "Partitions of each bench topic.")
-    public var partitions: Int = 4
+    @Option(help: "The consumer's prefetch: deliveries held unacknowledged at most (default 1000; 20000 on kafka).")
+    public var prefetch: Int?
+
+    @Option(help: "Partitions of each bench topic (default 4; 6 on kafka).")
+    public var partitions: Int?
 
     @Option(help: "The send rate of the latency phase, in messages per second; 0 skips it.")
     public var rate: Int = 10_000
@@ -48,17 +56,21 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(help: "How many times to repeat the measurements; the table shows medians.")
     public var runs: Int = 3
 
+    @Option(help: ArgumentHelp("On kafka, the raw librdkafka baseline (Benchmarks/rdkafka-baseline.c, built) to run on the same cluster in each run.", valueName: "executable"))
+    public var rdkafkaBaseline: String?
+
     @Flag(help: "Print one JSON object instead of the table.")
     public var json = false
 
     public init() {}
 
     public func validate() throws {
-        if messages < 1 { throw ValidationError("--messages must be at least 1.") }
+        if let messages, messages < 1 { throw ValidationError("--messages must be at least 1.") }
         if size < 0 { throw ValidationError("--size must be 0 or more.") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1.") }
-        if prefetch < 1 { throw ValidationError("--prefetch must be at least 1.") }
-        if partitions < 1 { throw ValidationError("--partitions must be at least 1.") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1.") }
+        if let inFlight, inFlight < 1 { throw ValidationError("--in-flight must be at least 1.") }
+        if let prefetch, prefetch < 1 { throw ValidationError("--prefetch must be at least 1.") }
+        if let partitions, partitions < 1 { throw ValidationError("--partitions must be at least 1.") }
         if rate < 0 { throw ValidationError("--rate must be 0 or more.") }
         if rate > 0 && !(rateSeconds > 0) { throw ValidationError("--rate-seconds must be more than 0.") }
         if runs < 1 { throw ValidationError("--runs must be at least 1.") }
@@ -70,29 +82,35 @@ public struct BenchCommand: AsyncParsableCommand {
 
     /// Runs the bench on `io`: progress on its error stream, the table or JSON on its output.
     public func run(io: CommandIO) async throws {
-        let settings = BenchSettings(
-            messages: messages,
-            size: size,
-            batch: batch,
-            prefetch: prefetch,
-            partitions: partitions,
-            rate: rate,
-            rateSeconds: rateSeconds
-        )
-        try await CommandSession.run(global, io: io) { session in
+        try await CommandSession.run(global, io: io, mockKafkaBrokers: 3) { session in
             let backend = session.client.backend
+            let kafka = backend as? KafkaBackend
+            let settings = settings(onKafka: kafka != nil)
             let progress = BenchProgress(sink: io.errors)
-            progress.show("preparing \(messages) messages of \(size) bytes")
-            let workload = BenchWorkload(count: messages, size: size, batch: batch)
+            progress.show("preparing \(settings.messages) messages of \(size) bytes")
+            let workload = BenchWorkload(count: settings.messages, size: size, batch: settings.batch)
             let runTag = String(MessageID.generate().suffix(12))
             let subject = BenchSwitchyard(backend: backend, settings: settings, logger: session.logger, runTag: runTag)
             let baseline = backend.name == "inmemory" ? BenchAsyncStream(settings: settings) : nil
+            var rawKafka: BenchRdKafka?
+            if let rdkafkaBaseline {
+                guard let kafka else {
+                    throw SwitchyardError(.invalidConfiguration, "--rdkafka-baseline runs on the Kafka backend only. Add --backend kafka, or leave it out.")
+                }
+                rawKafka = BenchRdKafka(
+                    executable: rdkafkaBaseline, bootstrapServers: kafka.configuration.bootstrapServers, backend: backend, settings: settings, runTag: runTag
+                )
+            }
             var switchyardRuns: [BenchRow] = []
             var asyncStreamRuns: [BenchRow] = []
+            var rdkafkaRuns: [BenchRdKafkaRow] = []
             for run in 1...runs {
                 switchyardRuns.append(try await subject.measure(workload, run: run, progress: progress))
                 if let baseline {
                     asyncStreamRuns.append(try await baseline.measure(workload, run: run, progress: progress))
+                }
+                if let rawKafka {
+                    rdkafkaRuns.append(try await rawKafka.measure(run: run, progress: progress))
                 }
             }
             let report = BenchReport(
@@ -102,9 +120,25 @@ public struct BenchCommand: AsyncParsableCommand {
                 cores: ProcessInfo.processInfo.activeProcessorCount,
                 date: Date(),
                 switchyardRuns: switchyardRuns,
-                asyncStreamRuns: asyncStreamRuns
+                asyncStreamRuns: asyncStreamRuns,
+                rdkafkaRuns: rdkafkaRuns
             )
             io.output.write((json ? try report.json() : report.text()) + "\n")
         }
+    }
+
+    /// The options with the defaults of the backend filled in.
+    func settings(onKafka: Bool) -> BenchSettings {
+        BenchSettings(
+            messages: messages ?? (onKafka ? 50_000 : 200_000),
+            size: size,
+            batch: batch ?? (onKafka ? 1000 : 1),
+            inFlight: inFlight ?? (onKafka ? 64 : 1),
+            prefetch: prefetch ?? (onKafka ? 20_000 : 1000),
+            partitions: partitions ?? (onKafka ? 6 : 4),
+            rate: rate,
+            rateSeconds: rateSeconds,
+            excludesGroupJoin: onKafka
+        )
     }
 }

@@ -10,6 +10,7 @@ struct BenchReport: Codable, Sendable {
     var messages: Int
     var size: Int
     var batch: Int
+    var inFlight: Int
     var prefetch: Int
     var partitions: Int
     var runs: Int
@@ -23,6 +24,11 @@ struct BenchReport: Codable, Sendable {
     var ratio: Ratio?
     var switchyardRuns: [BenchRow]
     var asyncStreamRuns: [BenchRow]?
+    /// Medians of the raw librdkafka baseline, on Kafka with `--rdkafka-baseline`.
+    var rdkafka: BenchRdKafkaRow?
+    /// Switchyard's median produce and consume throughput over the librdkafka baseline's.
+    var rdkafkaRatio: RdKafkaRatio?
+    var rdkafkaRuns: [BenchRdKafkaRow]?
 
     struct Ratio: Codable, Sendable {
         var produce: Double
@@ -30,11 +36,17 @@ struct BenchReport: Codable, Sendable {
         var pipeline: Double
     }
 
-    init(settings: BenchSettings, backend: String, runs: Int, cores: Int, date: Date, switchyardRuns: [BenchRow], asyncStreamRuns: [BenchRow]) {
+    struct RdKafkaRatio: Codable, Sendable {
+        var produce: Double
+        var consume: Double
+    }
+
+    init(settings: BenchSettings, backend: String, runs: Int, cores: Int, date: Date, switchyardRuns: [BenchRow], asyncStreamRuns: [BenchRow], rdkafkaRuns: [BenchRdKafkaRow] = []) {
         self.backend = backend
         self.messages = settings.messages
         self.size = settings.size
         self.batch = settings.batch
+        self.inFlight = settings.inFlight
         self.prefetch = settings.prefetch
         self.partitions = settings.partitions
         self.runs = runs
@@ -43,6 +55,17 @@ struct BenchReport: Codable, Sendable {
         self.date = date.formatted(.iso8601)
         self.switchyard = BenchRow.median(of: switchyardRuns)
         self.switchyardRuns = switchyardRuns
+        func divide(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : 0 }
+        if rdkafkaRuns.isEmpty {
+            self.rdkafka = nil
+            self.rdkafkaRatio = nil
+            self.rdkafkaRuns = nil
+        } else {
+            let baseline = BenchRdKafkaRow.median(of: rdkafkaRuns)
+            self.rdkafka = baseline
+            self.rdkafkaRatio = RdKafkaRatio(produce: divide(switchyard.produce, baseline.produce), consume: divide(switchyard.consume, baseline.consume))
+            self.rdkafkaRuns = rdkafkaRuns
+        }
         if asyncStreamRuns.isEmpty {
             self.asyncStream = nil
             self.asyncStreamRuns = nil
@@ -51,7 +74,6 @@ struct BenchReport: Codable, Sendable {
             let baseline = BenchRow.median(of: asyncStreamRuns)
             self.asyncStream = baseline
             self.asyncStreamRuns = asyncStreamRuns
-            func divide(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : 0 }
             self.ratio = Ratio(
                 produce: divide(switchyard.produce, baseline.produce),
                 consume: divide(switchyard.consume, baseline.consume),
@@ -70,7 +92,7 @@ struct BenchReport: Codable, Sendable {
     /// A table of the medians, with the baseline and the ratio when there is one.
     func text() -> String {
         var lines = [
-            "switchyard bench: backend=\(backend) messages=\(messages) size=\(size)B batch=\(batch) prefetch=\(prefetch) partitions=\(partitions) runs=\(runs) cores=\(cores) (medians)"
+            "switchyard bench: backend=\(backend) messages=\(messages) size=\(size)B batch=\(batch)\(inFlight > 1 ? " in-flight=\(inFlight)" : "") prefetch=\(prefetch) partitions=\(partitions) runs=\(runs) cores=\(cores) (medians)"
         ]
         var header = [pad("", 24), pad("produce msg/s", 15), pad("consume msg/s", 15), pad("pipeline msg/s", 16), pad("pipe p50", 10), pad("pipe p99", 10)]
         if rate > 0 {
@@ -83,6 +105,10 @@ struct BenchReport: Codable, Sendable {
             lines.append(
                 pad("switchyard/AsyncStream", 24, left: true) + pad(times(ratio.produce), 15) + pad(times(ratio.consume), 15) + pad(times(ratio.pipeline), 16)
             )
+        }
+        if let rdkafka, let rdkafkaRatio {
+            lines.append(pad("librdkafka (C)", 24, left: true) + pad(count(rdkafka.produce), 15) + pad(count(rdkafka.consume), 15))
+            lines.append(pad("switchyard/librdkafka", 24, left: true) + pad(times(rdkafkaRatio.produce), 15) + pad(times(rdkafkaRatio.consume), 15))
         }
         return lines.joined(separator: "\n")
     }

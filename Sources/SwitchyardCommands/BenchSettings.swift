@@ -6,6 +6,8 @@ struct BenchSettings: Sendable {
     var size: Int
     /// Messages per send; 1 sends them one by one.
     var batch: Int
+    /// Sends (or batches) outstanding at once; 1 awaits each before the next.
+    var inFlight: Int
     /// The consumer's prefetch.
     var prefetch: Int
     /// Partitions of each bench topic.
@@ -14,6 +16,9 @@ struct BenchSettings: Sendable {
     var rate: Int
     /// How long the latency phase sends, in seconds.
     var rateSeconds: Double
+    /// Whether the consume clock starts at the first delivery, and the pipeline and latency phases wait
+    /// until the consumer has its partitions, so a consumer group's join time is not measured (Kafka).
+    var excludesGroupJoin: Bool
 
     /// How many messages the latency phase sends.
     var rateMessages: Int {

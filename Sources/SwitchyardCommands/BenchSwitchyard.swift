@@ -58,14 +58,15 @@ struct BenchSwitchyard: Sendable {
         return elapsed
     }
 
-    /// Receives `count` messages already in the topic, acking each, and returns how long it took.
+    /// Receives `count` messages already in the topic, acking each, and returns how long it took: from
+    /// making the consumer or, when the settings exclude the group's join, from the first delivery.
     private func consume(from topic: String, count: Int, progress: BenchProgress, label: String) async throws -> Duration {
         let consumer = try await makeConsumer(topic)
         let started = ContinuousClock.now
-        _ = try await BenchDeadline.run(seconds: settings.phaseTimeout, phase: label) {
+        let received = try await BenchDeadline.run(seconds: settings.phaseTimeout, phase: label) {
             try await Self.receive(count, from: consumer, recordLatency: false, progress: progress, label: label)
         }
-        let elapsed = ContinuousClock.now - started
+        let elapsed = ContinuousClock.now - (settings.excludesGroupJoin ? received.firstDelivery : started)
         try await consumer.close()
         return elapsed
     }
@@ -75,12 +76,13 @@ struct BenchSwitchyard: Sendable {
     private func pipeline(_ workload: BenchWorkload, progress: BenchProgress, label: String, topic: String) async throws -> (elapsed: Duration, latency: Histogram<UInt64>) {
         let consumer = try await makeConsumer(topic)
         let producer = try await backend.makeProducer(logger: logger)
+        try await primeIfNeeded(consumer, producer, topic: topic, label: label)
         let count = workload.messages.count
         let started = ContinuousClock.now
         let latency = try await BenchDeadline.run(seconds: settings.phaseTimeout, phase: label) {
             async let received = Self.receive(count, from: consumer, recordLatency: true, progress: progress, label: label)
             try await send(workload, with: producer, to: topic, progress: BenchProgress.silent, label: label)
-            return try await received
+            return try await received.latency
         }
         let elapsed = ContinuousClock.now - started
         try await producer.close()
@@ -92,19 +94,21 @@ struct BenchSwitchyard: Sendable {
     private func paced(_ workload: BenchWorkload, progress: BenchProgress, label: String, topic: String) async throws -> (elapsed: Duration, latency: Histogram<UInt64>) {
         let consumer = try await makeConsumer(topic)
         let producer = try await backend.makeProducer(logger: logger)
+        try await primeIfNeeded(consumer, producer, topic: topic, label: label)
         let count = settings.rateMessages
         let rate = settings.rate
+        let inFlight = settings.inFlight
         let messages = workload.messages
         let (elapsed, latency) = try await BenchDeadline.run(seconds: settings.phaseTimeout + settings.rateSeconds, phase: label) {
             async let received = Self.receive(count, from: consumer, recordLatency: true, progress: progress, label: label)
             let pacer = BenchPacer(messagesPerSecond: rate)
             let started = ContinuousClock.now
-            for index in 0..<count {
+            try await Self.inWindow(count, of: inFlight) { index in
                 try await pacer.wait(for: index)
                 try await producer.send(messages[index % messages.count], to: topic)
             }
             let elapsed = ContinuousClock.now - started
-            return (elapsed, try await received)
+            return (elapsed, try await received.latency)
         }
         try await producer.close()
         try await consumer.close()
@@ -113,7 +117,21 @@ struct BenchSwitchyard: Sendable {
 
     private func send(_ workload: BenchWorkload, with producer: Producer, to topic: String, progress: BenchProgress, label: String) async throws {
         let total = workload.messages.count
-        if workload.batches.isEmpty {
+        if settings.inFlight > 1 {
+            let sent = LockedValue(0)
+            if workload.batches.isEmpty {
+                try await Self.inWindow(total, of: settings.inFlight) { index in
+                    try await producer.send(workload.messages[index], to: topic)
+                    progress.update(label, done: sent.withLock { $0 += 1; return $0 }, total: total)
+                }
+            } else {
+                try await Self.inWindow(workload.batches.count, of: settings.inFlight) { index in
+                    let batch = workload.batches[index]
+                    try await producer.send(batch, to: topic)
+                    progress.update(label, done: sent.withLock { $0 += batch.count; return $0 }, total: total)
+                }
+            }
+        } else if workload.batches.isEmpty {
             var sent = 0
             for message in workload.messages {
                 try await producer.send(message, to: topic)
@@ -130,19 +148,50 @@ struct BenchSwitchyard: Sendable {
         }
     }
 
-    /// Receives `count` deliveries, acking each one, and records their publish-to-consume latency.
-    private static func receive(_ count: Int, from consumer: Consumer, recordLatency: Bool, progress: BenchProgress, label: String) async throws -> Histogram<UInt64> {
+    /// Runs `body` for indices `0..<count` in order of start, with at most `width` running at once;
+    /// with a width of 1, one after another in the calling task.
+    private static func inWindow(_ count: Int, of width: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+        guard width > 1 else {
+            for index in 0..<count { try await body(index) }
+            return
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<count {
+                if index >= width { try await group.next() }
+                group.addTask { try await body(index) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// When the settings exclude the group's join: sends one message and receives it, so the consumer
+    /// has its partitions before the phase's clock starts.
+    private func primeIfNeeded(_ consumer: Consumer, _ producer: Producer, topic: String, label: String) async throws {
+        guard settings.excludesGroupJoin else { return }
+        try await BenchDeadline.run(seconds: settings.phaseTimeout, phase: label + " (waiting for the consumer's partitions)") {
+            try await producer.send(Message(payload: Array("prime".utf8)), to: topic)
+            _ = try await Self.receive(1, from: consumer, recordLatency: false, progress: .silent, label: label)
+        }
+    }
+
+    /// Receives `count` deliveries, acking each one, and records their publish-to-consume latency and
+    /// when the first arrived.
+    private static func receive(
+        _ count: Int, from consumer: Consumer, recordLatency: Bool, progress: BenchProgress, label: String
+    ) async throws -> (latency: Histogram<UInt64>, firstDelivery: ContinuousClock.Instant) {
         var latency = BenchMath.latencyHistogram()
-        guard count > 0 else { return latency }
+        var firstDelivery = ContinuousClock.now
+        guard count > 0 else { return (latency, firstDelivery) }
         var received = 0
         for try await delivery in consumer {
+            if received == 0 { firstDelivery = .now }
             if recordLatency, let publishedAt = delivery.message.publishedAt {
                 latency.record(UInt64(max(0, WallClock.nowMicroseconds() - publishedAt)))
             }
             try await delivery.ack()
             received += 1
             progress.update(label, done: received, total: count)
-            if received == count { return latency }
+            if received == count { return (latency, firstDelivery) }
         }
         throw SwitchyardError(.internalError, "The bench consumer stopped after \(received) of \(count) messages. Check the backend's logs.")
     }

@@ -1,6 +1,7 @@
 import Logging
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardKafka
 import SwitchyardRabbitMQ
 
 /// Creates the backend that settings select.
@@ -12,9 +13,11 @@ public enum BackendFactory {
     ///
     /// For `inmemory` this is the process-wide embedded broker named ``sharedInMemoryBrokerName``, so
     /// every caller in one process sees the same topics and messages; the broker keeps the settings it
-    /// was first created with. For `rabbitmq` it is a new ``RabbitMQBackend`` for `rabbitmq.url` and
-    /// `rabbitmq.queueType`, which connects when a topic, producer or consumer is first made. Backends
-    /// this build does not include fail with ``SwitchyardError/Code/unsupported``.
+    /// was first created with. For `kafka` it is a client of the cluster at `kafka.bootstrapServers`,
+    /// with every `kafka.properties.*` value passed to librdkafka unchanged. For `rabbitmq` it is a new
+    /// ``RabbitMQBackend`` for `rabbitmq.url` and `rabbitmq.queueType`, which connects when a topic,
+    /// producer or consumer is first made. Backends this build does not include fail with
+    /// ``SwitchyardError/Code/unsupported``.
     public static func makeBackend(_ settings: SwitchyardSettings, logger: Logger) async throws(SwitchyardError) -> any MessagingBackend {
         switch settings.backend {
         case .inmemory:
@@ -32,9 +35,22 @@ public enum BackendFactory {
                 )
             }
             return backend
+        case .kafka:
+            guard !settings.kafka.bootstrapServers.isEmpty else {
+                throw SwitchyardError(
+                    .invalidConfiguration,
+                    "kafka.bootstrapServers is empty. Set it, or SWITCHYARD_KAFKA_BOOTSTRAP_SERVERS, to the cluster's host:port pairs."
+                )
+            }
+            let configuration = KafkaConfiguration(
+                bootstrapServers: settings.kafka.bootstrapServers.joined(separator: ","),
+                properties: settings.kafka.properties
+            )
+            logger.debug("Using Kafka", metadata: ["configuration": "\(configuration)"])
+            return KafkaBackend(configuration: configuration, logger: logger)
         case .rabbitmq:
             return try makeRabbitMQ(settings.rabbitmq, logger: logger)
-        case .kafka, .dual:
+        case .dual:
             throw SwitchyardError(
                 .unsupported,
                 "The \(settings.backend.rawValue) backend is not available in this build yet. Use --backend inmemory, or a build that includes it."

@@ -66,7 +66,7 @@ extension ContractCase {
 
     public static let competingConsumers = ContractCase(
         5, "competingConsumers",
-        "Two consumers in one group share its messages with no loss; redeliveries from a rebalance are counted (at-least-once); without competingConsumers, the second consumer is unsupported.",
+        "Two consumers in one group share its messages with no loss (one that joins late gets a share of what is sent after it joined); redeliveries from a rebalance are counted (at-least-once); without competingConsumers, the second consumer is unsupported.",
         capabilities: .competingConsumers
     ) { try await $0.competingConsumers() }
 

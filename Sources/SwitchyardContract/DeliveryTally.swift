@@ -9,20 +9,29 @@ final class DeliveryTally: Sendable {
     }
 
     private struct State {
+        var expected: [String]
+        var expectedSet: Set<String>
         var arrivals: [Arrival] = []
         var seen: [String: Int] = [:]
         var batchSizes: [Int] = []
         var tolerated: [String] = []
     }
 
-    /// The ids the wait is for, in send order.
-    let expected: [String]
-    private let expectedSet: Set<String>
-    private let state = LockedValue(State())
+    private let state: LockedValue<State>
 
     init(expecting expected: [String]) {
-        self.expected = expected
-        self.expectedSet = Set(expected)
+        self.state = LockedValue(State(expected: expected, expectedSet: Set(expected)))
+    }
+
+    /// The ids the wait is for, in send order.
+    var expected: [String] { state.withLock(\.expected) }
+
+    /// Adds ids to wait for, sent after the ones already expected.
+    func expect(_ more: [String]) {
+        state.withLock { state in
+            state.expected += more
+            state.expectedSet.formUnion(more)
+        }
     }
 
     func record(_ batch: [Delivery], from consumer: Int) {
@@ -41,7 +50,7 @@ final class DeliveryTally: Sendable {
     }
 
     var isComplete: Bool {
-        state.withLock { state in expectedSet.allSatisfy { state.seen[$0] != nil } }
+        state.withLock { state in state.expectedSet.allSatisfy { state.seen[$0] != nil } }
     }
 
     var arrivals: [Arrival] { state.withLock(\.arrivals) }
@@ -55,7 +64,7 @@ final class DeliveryTally: Sendable {
     }
 
     var missing: [String] {
-        state.withLock { state in expected.filter { state.seen[$0] == nil } }
+        state.withLock { state in state.expected.filter { state.seen[$0] == nil } }
     }
 
     /// Ids that arrived more than once, with how often, in a stable order.
@@ -65,7 +74,7 @@ final class DeliveryTally: Sendable {
     }
 
     var unexpected: [String] {
-        state.withLock { state in state.seen.keys.filter { !expectedSet.contains($0) }.sorted() }
+        state.withLock { state in state.seen.keys.filter { !state.expectedSet.contains($0) }.sorted() }
     }
 
     /// Throws unless every expected id arrived exactly once and nothing else arrived.
