@@ -63,7 +63,7 @@ import Testing
         #expect(try SwitchyardCommand.parseAsRoot(["consume", "--topic", "t"]) is ConsumeCommand)
         #expect(try SwitchyardCommand.parseAsRoot(["config", "show"]) is ConfigShowCommand)
         let names = SwitchyardCommand.configuration.subcommands.map { $0.configuration.commandName }
-        #expect(names == ["produce", "consume", "config", "demo", "bench"])
+        #expect(names == ["produce", "consume", "config", "demo", "bench", "kafka-mock"])
     }
 
     @Test func setAndHeaderSplitAtTheFirstEqualsSignAndNeverEchoAValue() throws {
