@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SwitchyardInMemory", targets: ["SwitchyardInMemory"]),
         .library(name: "SwitchyardContract", targets: ["SwitchyardContract"]),
         .library(name: "SwitchyardConfiguration", targets: ["SwitchyardConfiguration"]),
+        .library(name: "SwitchyardMigration", targets: ["SwitchyardMigration"]),
         .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
     ],
     dependencies: [
@@ -70,6 +71,16 @@ let package = Package(
             dependencies: ["Switchyard"],
             swiftSettings: strict
         ),
+        // Moving between brokers: the dual-write backend with its durable spool, and the shadow comparison.
+        .target(
+            name: "SwitchyardMigration",
+            dependencies: [
+                "Switchyard",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         // Layered configuration (file, SWITCHYARD_* environment, flags) and backend selection.
         .target(
             name: "SwitchyardConfiguration",
@@ -77,6 +88,7 @@ let package = Package(
                 "Switchyard",
                 "SwitchyardInMemory",
                 "SwitchyardRabbitMQ",
+                "SwitchyardMigration",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
@@ -149,6 +161,18 @@ let package = Package(
                 "SwitchyardInMemory",
                 "SwitchyardRabbitMQ",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardMigrationTests",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardInMemory",
+                "SwitchyardMigration",
+                "SwitchyardConfiguration",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
