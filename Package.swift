@@ -78,6 +78,7 @@ let package = Package(
                 "Switchyard",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
@@ -112,6 +113,7 @@ let package = Package(
                 "SwitchyardInMemory",
                 "SwitchyardConfiguration",
                 "SwitchyardDemo",
+                "SwitchyardMigration",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -183,7 +185,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardCommandsTests",
-            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory"],
+            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory", "SwitchyardMigration"],
             swiftSettings: strict
         ),
     ]
