@@ -128,6 +128,7 @@ extension ComparisonReport {
             const labels = bins.map((b, i) => ({ x: pad.l + slot * (i + 0.5), text: i % Math.max(1, Math.ceil(bins.length / 6)) === 0 ? num(i * step, step < 1 ? 1 : 0) + "s" : "" }));
             let dMax = 1;
             bins.forEach((b) => { dMax = Math.max(dMax, b.primary, b.secondary); });
+            dMax = Math.ceil(dMax / 4) * 4;
             let d = axes(w, h, pad, labels, dMax, "messages per bin");
             ["primary", "secondary"].forEach((side) => {
               const pts = bins.map((b, i) => (pad.l + slot * (i + 0.5)).toFixed(1) + "," + (h - pad.b - (h - pad.t - pad.b) * b[side] / dMax).toFixed(1));
@@ -136,6 +137,7 @@ extension ComparisonReport {
             const kinds = ["mismatched", "missing", "late", "duplicates", "unexpected", "inversions"];
             let fMax = 1;
             bins.forEach((b) => { fMax = Math.max(fMax, kinds.reduce((t, k) => t + Math.max(0, b[k]), 0)); });
+            fMax = Math.ceil(fMax / 4) * 4;
             let f = axes(w, h, pad, labels, fMax, "findings per bin");
             bins.forEach((b, i) => {
               let base = h - pad.b;

@@ -373,7 +373,7 @@ public struct ShadowComparator: Sendable {
                 count: Int(arrivalGap.totalCount),
                 p50Milliseconds: LatencyScale.milliseconds(arrivalGap.totalCount > 0 ? arrivalGap.valueAtPercentile(50) : 0),
                 p99Milliseconds: LatencyScale.milliseconds(arrivalGap.totalCount > 0 ? arrivalGap.valueAtPercentile(99) : 0),
-                maxMilliseconds: LatencyScale.milliseconds(arrivalGap.totalCount > 0 ? arrivalGap.max : 0),
+                maxMilliseconds: LatencyScale.milliseconds(arrivalGap.totalCount > 0 ? arrivalGap.maxRecorded : 0),
                 secondaryLater: secondaryLater
             )
         )

@@ -82,7 +82,7 @@ enum LatencyScale {
             p50Milliseconds: milliseconds(histogram.valueAtPercentile(50)),
             p95Milliseconds: milliseconds(histogram.valueAtPercentile(95)),
             p99Milliseconds: milliseconds(histogram.valueAtPercentile(99)),
-            maxMilliseconds: milliseconds(histogram.max),
+            maxMilliseconds: milliseconds(histogram.maxRecorded),
             buckets: buckets,
             percentiles: percentiles
         )
