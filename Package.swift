@@ -82,6 +82,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A process that sends through a dual-write spool until it is killed; the SIGKILL test runs it.
+        .executableTarget(
+            name: "SwitchyardDualWriteProbe",
+            dependencies: ["Switchyard", "SwitchyardInMemory", "SwitchyardMigration"],
+            swiftSettings: strict
+        ),
         // Layered configuration (file, SWITCHYARD_* environment, flags) and backend selection.
         .target(
             name: "SwitchyardConfiguration",
@@ -173,8 +179,8 @@ let package = Package(
                 "SwitchyardInMemory",
                 "SwitchyardMigration",
                 "SwitchyardConfiguration",
+                "SwitchyardDualWriteProbe",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),

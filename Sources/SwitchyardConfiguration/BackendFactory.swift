@@ -1,6 +1,7 @@
 import Logging
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardMigration
 import SwitchyardRabbitMQ
 
 /// Creates the backend that settings select.
@@ -13,33 +14,81 @@ public enum BackendFactory {
     /// For `inmemory` this is the process-wide embedded broker named ``sharedInMemoryBrokerName``, so
     /// every caller in one process sees the same topics and messages; the broker keeps the settings it
     /// was first created with. For `rabbitmq` it is a new ``RabbitMQBackend`` for `rabbitmq.url` and
-    /// `rabbitmq.queueType`, which connects when a topic, producer or consumer is first made. Backends
+    /// `rabbitmq.queueType`, which connects when a topic, producer or consumer is first made. For `dual`
+    /// it is a ``DualWriteBackend`` over the `dual.primary` and `dual.secondary` backends, each built as
+    /// above from its own settings, reading from `dual.readFrom` and spooling to `dual.spool`. Backends
     /// this build does not include fail with ``SwitchyardError/Code/unsupported``.
     public static func makeBackend(_ settings: SwitchyardSettings, logger: Logger) async throws(SwitchyardError) -> any MessagingBackend {
         switch settings.backend {
         case .inmemory:
-            let configuration = InMemoryBackend.Configuration(
-                defaultPartitions: settings.inmemory.partitions,
-                retentionMessagesPerPartition: settings.inmemory.retentionMessagesPerPartition,
-                maxMessageBytes: settings.inmemory.maxMessageBytes,
-                autoCreateTopics: settings.inmemory.autoCreateTopics
-            )
-            let backend = InMemoryBackend.shared(named: sharedInMemoryBrokerName, configuration: configuration)
-            if backend.configuration != configuration {
-                logger.warning(
-                    "The embedded in-memory broker is already running in this process with other settings; keeping them",
-                    metadata: ["running": "\(backend.configuration)", "requested": "\(configuration)"]
-                )
-            }
-            return backend
+            return makeInMemory(settings.inmemory, logger: logger)
         case .rabbitmq:
             return try makeRabbitMQ(settings.rabbitmq, logger: logger)
-        case .kafka, .dual:
+        case .kafka:
             throw SwitchyardError(
                 .unsupported,
                 "The \(settings.backend.rawValue) backend is not available in this build yet. Use --backend inmemory, or a build that includes it."
             )
+        case .dual:
+            return try await makeDual(settings, logger: logger)
         }
+    }
+
+    /// The dual-write backend for `dual.*`.
+    ///
+    /// - Throws: ``SwitchyardError/Code/invalidConfiguration`` naming `dual.primary` and `dual.secondary`
+    ///   when they are the same backend, and ``SwitchyardError/Code/unsupported`` naming the key of a side
+    ///   this build does not include.
+    static func makeDual(_ settings: SwitchyardSettings, logger: Logger) async throws(SwitchyardError) -> DualWriteBackend {
+        let dual = settings.dual
+        guard dual.primary != dual.secondary else {
+            throw SwitchyardError(
+                .invalidConfiguration,
+                "dual.primary and dual.secondary are both '\(dual.primary.rawValue)'; set them to two different backends."
+            )
+        }
+        let primary = try makeSide(dual.primary, key: "dual.primary", settings, logger: logger)
+        let secondary = try makeSide(dual.secondary, key: "dual.secondary", settings, logger: logger)
+        let readFrom: DualWriteBackend.Side = dual.readFrom == .primary ? .primary : .secondary
+        return try await DualWriteBackend(
+            primary: primary,
+            secondary: secondary,
+            configuration: DualWriteBackend.Configuration(spoolDirectory: dual.spool, readFrom: readFrom),
+            logger: logger
+        )
+    }
+
+    /// One side of a dual write, from that backend's own settings.
+    private static func makeSide(_ side: SwitchyardSettings.Dual.Side, key: String, _ settings: SwitchyardSettings, logger: Logger) throws(SwitchyardError) -> any MessagingBackend {
+        switch side {
+        case .inmemory:
+            return makeInMemory(settings.inmemory, logger: logger)
+        case .rabbitmq:
+            return try makeRabbitMQ(settings.rabbitmq, logger: logger)
+        case .kafka:
+            throw SwitchyardError(
+                .unsupported,
+                "\(key) is kafka, and the kafka backend is not available in this build yet. Use rabbitmq or inmemory for \(key), or a build that includes kafka."
+            )
+        }
+    }
+
+    /// The process-wide in-memory broker named ``sharedInMemoryBrokerName``.
+    private static func makeInMemory(_ settings: SwitchyardSettings.InMemory, logger: Logger) -> InMemoryBackend {
+        let configuration = InMemoryBackend.Configuration(
+            defaultPartitions: settings.partitions,
+            retentionMessagesPerPartition: settings.retentionMessagesPerPartition,
+            maxMessageBytes: settings.maxMessageBytes,
+            autoCreateTopics: settings.autoCreateTopics
+        )
+        let backend = InMemoryBackend.shared(named: sharedInMemoryBrokerName, configuration: configuration)
+        if backend.configuration != configuration {
+            logger.warning(
+                "The embedded in-memory broker is already running in this process with other settings; keeping them",
+                metadata: ["running": "\(backend.configuration)", "requested": "\(configuration)"]
+            )
+        }
+        return backend
     }
 
     /// The RabbitMQ backend for these settings.

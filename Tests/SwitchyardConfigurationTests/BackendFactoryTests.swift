@@ -58,7 +58,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [SwitchyardSettings.Backend.kafka, .dual])
+    @Test(arguments: [SwitchyardSettings.Backend.kafka])
     func backendsNotInThisBuildAreUnsupported(_ kind: SwitchyardSettings.Backend) async {
         var settings = SwitchyardSettings()
         settings.backend = kind
