@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SwitchyardInMemory", targets: ["SwitchyardInMemory"]),
         .library(name: "SwitchyardContract", targets: ["SwitchyardContract"]),
         .library(name: "SwitchyardConfiguration", targets: ["SwitchyardConfiguration"]),
+        .library(name: "SwitchyardKafka", targets: ["SwitchyardKafka"]),
         .library(name: "SwitchyardMigration", targets: ["SwitchyardMigration"]),
         .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
     ],
@@ -88,12 +89,29 @@ let package = Package(
             dependencies: ["Switchyard", "SwitchyardInMemory", "SwitchyardMigration"],
             swiftSettings: strict
         ),
+        // librdkafka, with its mock cluster, as a Swift module.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // The Kafka backend over librdkafka, with an in-process mock cluster for tests and development.
+        .target(
+            name: "SwitchyardKafka",
+            dependencies: [
+                "Switchyard",
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Layered configuration (file, SWITCHYARD_* environment, flags) and backend selection.
         .target(
             name: "SwitchyardConfiguration",
             dependencies: [
                 "Switchyard",
                 "SwitchyardInMemory",
+                "SwitchyardKafka",
                 "SwitchyardRabbitMQ",
                 "SwitchyardMigration",
                 .product(name: "Logging", package: "swift-log"),
@@ -120,6 +138,7 @@ let package = Package(
                 "SwitchyardConfiguration",
                 "SwitchyardDemo",
                 "SwitchyardMigration",
+                "SwitchyardKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -153,6 +172,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SwitchyardKafkaTests",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardKafka",
+                "SwitchyardContract",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "SwitchyardRabbitMQTests",
             dependencies: [
                 "Switchyard",
@@ -167,6 +196,7 @@ let package = Package(
             dependencies: [
                 "SwitchyardConfiguration",
                 "SwitchyardInMemory",
+                "SwitchyardKafka",
                 "SwitchyardRabbitMQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -191,7 +221,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardCommandsTests",
-            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory", "SwitchyardMigration"],
+            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory", "SwitchyardKafka", "SwitchyardMigration"],
             swiftSettings: strict
         ),
     ]

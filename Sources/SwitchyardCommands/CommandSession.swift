@@ -1,6 +1,7 @@
 import Logging
 import Switchyard
 import SwitchyardConfiguration
+import SwitchyardKafka
 
 /// What a command runs with: its effective settings, a logger writing to standard error at
 /// `log.level`, and a client on the configured backend.
@@ -8,19 +9,43 @@ struct CommandSession {
     let settings: SwitchyardSettings
     let logger: Logger
     let client: SwitchyardClient
+    /// The in-process mock cluster the backend runs on, when the command started one.
+    let mockCluster: KafkaMockCluster?
 
     /// Loads the configuration, connects to the backend, runs `body`, then shuts the client down (its
     /// producers drained, its consumers closed), whether or not `body` throws.
+    ///
+    /// With `mockKafkaBrokers`, `backend: kafka` with `kafka.bootstrapServers` left at its default runs on a
+    /// ``KafkaMockCluster`` of that many brokers started in this process, shut down after the client;
+    /// without it, that is the configuration error ``BackendFactory`` gives.
     static func run<Result>(
         _ global: GlobalOptions,
         io: CommandIO,
+        mockKafkaBrokers: Int? = nil,
         _ body: (CommandSession) async throws -> Result
     ) async throws -> Result {
-        let settings = try global.resolve(environment: io.environment).settings
+        let resolved = try global.resolve(environment: io.environment)
+        let settings = resolved.settings
         let logger = SinkLogHandler.logger(level: settings.log.level, sink: io.errors)
         logger.debug("Effective configuration", metadata: ["settings": "\(settings)"])
-        let backend = try await BackendFactory.makeBackend(settings, logger: logger)
-        let session = CommandSession(settings: settings, logger: logger, client: SwitchyardClient(backend: backend, logger: logger))
+        var mockCluster: KafkaMockCluster?
+        let backend: any MessagingBackend
+        let serversConfigured = resolved.entries.contains { $0.key == "kafka.bootstrapServers" && $0.source != .defaultValue }
+        if let mockKafkaBrokers, settings.backend == .kafka, !serversConfigured {
+            let cluster = try await KafkaMockCluster.start(brokers: mockKafkaBrokers, logger: logger)
+            mockCluster = cluster
+            logger.info("No kafka.bootstrapServers: running on an in-process mock cluster", metadata: ["bootstrapServers": "\(cluster.bootstrapServers)"])
+            backend = KafkaBackend(
+                configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: settings.kafka.properties),
+                mockCluster: cluster,
+                logger: logger
+            )
+        } else {
+            backend = try await BackendFactory.makeBackend(settings, logger: logger)
+        }
+        let session = CommandSession(
+            settings: settings, logger: logger, client: SwitchyardClient(backend: backend, logger: logger), mockCluster: mockCluster
+        )
         let result: Result
         do {
             result = try await body(session)
@@ -30,16 +55,30 @@ struct CommandSession {
             } catch let shutdownError {
                 logger.warning("Shutting down after a failure failed too", metadata: ["error": "\(shutdownError)"])
             }
+            await mockCluster?.shutdown()
             throw error
         }
-        try await session.client.shutdown()
+        do {
+            try await session.client.shutdown()
+        } catch {
+            await mockCluster?.shutdown()
+            throw error
+        }
+        await mockCluster?.shutdown()
         return result
     }
 
     /// Creates `topic` when the backend does not create topics on demand, so `produce` and `consume` work
-    /// on a fresh broker as kcat does. An existing topic is left as it is.
+    /// on a fresh broker as kcat does. An existing topic is left as it is; on Kafka it is looked up
+    /// first, so a cluster without the CreateTopics API (`switchyard kafka-mock`) works with the topics
+    /// it has.
     func ensureTopicIfNeeded(_ topic: String) async throws(SwitchyardError) {
         guard !client.backend.capabilities.contains(.autoCreateTopics) else { return }
+        if let kafka = client.backend as? KafkaBackend,
+            try await KafkaTopicLookup.partitionCount(of: topic, configuration: kafka.configuration, logger: logger) != nil
+        {
+            return
+        }
         try await client.ensureTopic(TopicSpec(name: topic))
     }
 }

@@ -13,7 +13,9 @@ public struct DemoCommand: AsyncParsableCommand {
             keyed by symbol. Two consumer groups read every trade: one builds 1-second OHLCV candles, \
             one keeps the board, redrawn in place on a terminal. After --seconds the feed stops, both \
             groups drain, and a summary line reports published, consumed, lost and duplicated messages \
-            and the p99 publish-to-consume latency. The command fails when any message was lost.
+            and the p99 publish-to-consume latency. The command fails when any message was lost. With \
+            --backend kafka and no kafka.bootstrapServers it runs on a 3-broker mock cluster started in \
+            this process for the demo's duration.
             """
     )
 
@@ -46,7 +48,7 @@ public struct DemoCommand: AsyncParsableCommand {
     public func run(io: CommandIO) async throws {
         let configuration = PricePipeline.Configuration(seconds: seconds, symbols: symbols, seed: seed ?? UInt64.random(in: 0...UInt64.max))
         let output = DemoOutput(isTerminal: BenchProgress.isTerminal(io.output)) { io.output.write($0) }
-        let summary = try await CommandSession.run(global, io: io) { session in
+        let summary = try await CommandSession.run(global, io: io, mockKafkaBrokers: 3) { session in
             try await PricePipeline.run(backend: session.client.backend, configuration: configuration, output: output, logger: session.logger)
         }
         io.output.write((summary.groupLines + [summary.line]).joined(separator: "\n") + "\n")

@@ -1,6 +1,7 @@
 import Logging
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardKafka
 import SwitchyardMigration
 import SwitchyardRabbitMQ
 
@@ -13,11 +14,12 @@ public enum BackendFactory {
     ///
     /// For `inmemory` this is the process-wide embedded broker named ``sharedInMemoryBrokerName``, so
     /// every caller in one process sees the same topics and messages; the broker keeps the settings it
-    /// was first created with. For `rabbitmq` it is a new ``RabbitMQBackend`` for `rabbitmq.url` and
-    /// `rabbitmq.queueType`, which connects when a topic, producer or consumer is first made. For `dual`
-    /// it is a ``DualWriteBackend`` over the `dual.primary` and `dual.secondary` backends, each built as
-    /// above from its own settings, reading from `dual.readFrom` and spooling to `dual.spool`. Backends
-    /// this build does not include fail with ``SwitchyardError/Code/unsupported``.
+    /// was first created with. For `kafka` it is a client of the cluster at `kafka.bootstrapServers`,
+    /// with every `kafka.properties.*` value passed to librdkafka unchanged. For `rabbitmq` it is a new
+    /// ``RabbitMQBackend`` for `rabbitmq.url` and `rabbitmq.queueType`, which connects when a topic,
+    /// producer or consumer is first made. For `dual` it is a ``DualWriteBackend`` over the
+    /// `dual.primary` and `dual.secondary` backends, each built as above from its own settings, reading
+    /// from `dual.readFrom` and spooling to `dual.spool`.
     public static func makeBackend(_ settings: SwitchyardSettings, logger: Logger) async throws(SwitchyardError) -> any MessagingBackend {
         switch settings.backend {
         case .inmemory:
@@ -25,10 +27,7 @@ public enum BackendFactory {
         case .rabbitmq:
             return try makeRabbitMQ(settings.rabbitmq, logger: logger)
         case .kafka:
-            throw SwitchyardError(
-                .unsupported,
-                "The \(settings.backend.rawValue) backend is not available in this build yet. Use --backend inmemory, or a build that includes it."
-            )
+            return try makeKafka(settings.kafka, logger: logger)
         case .dual:
             return try await makeDual(settings, logger: logger)
         }
@@ -37,8 +36,7 @@ public enum BackendFactory {
     /// The dual-write backend for `dual.*`.
     ///
     /// - Throws: ``SwitchyardError/Code/invalidConfiguration`` naming `dual.primary` and `dual.secondary`
-    ///   when they are the same backend, and ``SwitchyardError/Code/unsupported`` naming the key of a side
-    ///   this build does not include.
+    ///   when they are the same backend.
     static func makeDual(_ settings: SwitchyardSettings, logger: Logger) async throws(SwitchyardError) -> DualWriteBackend {
         let dual = settings.dual
         guard dual.primary != dual.secondary else {
@@ -47,8 +45,8 @@ public enum BackendFactory {
                 "dual.primary and dual.secondary are both '\(dual.primary.rawValue)'; set them to two different backends."
             )
         }
-        let primary = try makeSide(dual.primary, key: "dual.primary", settings, logger: logger)
-        let secondary = try makeSide(dual.secondary, key: "dual.secondary", settings, logger: logger)
+        let primary = try makeSide(dual.primary, settings, logger: logger)
+        let secondary = try makeSide(dual.secondary, settings, logger: logger)
         let readFrom: DualWriteBackend.Side = dual.readFrom == .primary ? .primary : .secondary
         return try await DualWriteBackend(
             primary: primary,
@@ -59,17 +57,14 @@ public enum BackendFactory {
     }
 
     /// One side of a dual write, from that backend's own settings.
-    private static func makeSide(_ side: SwitchyardSettings.Dual.Side, key: String, _ settings: SwitchyardSettings, logger: Logger) throws(SwitchyardError) -> any MessagingBackend {
+    private static func makeSide(_ side: SwitchyardSettings.Dual.Side, _ settings: SwitchyardSettings, logger: Logger) throws(SwitchyardError) -> any MessagingBackend {
         switch side {
         case .inmemory:
             return makeInMemory(settings.inmemory, logger: logger)
         case .rabbitmq:
             return try makeRabbitMQ(settings.rabbitmq, logger: logger)
         case .kafka:
-            throw SwitchyardError(
-                .unsupported,
-                "\(key) is kafka, and the kafka backend is not available in this build yet. Use rabbitmq or inmemory for \(key), or a build that includes kafka."
-            )
+            return try makeKafka(settings.kafka, logger: logger)
         }
     }
 
@@ -89,6 +84,24 @@ public enum BackendFactory {
             )
         }
         return backend
+    }
+
+    /// The Kafka backend for these settings.
+    ///
+    /// - Throws: ``SwitchyardError/Code/invalidConfiguration`` when `kafka.bootstrapServers` is empty.
+    private static func makeKafka(_ settings: SwitchyardSettings.Kafka, logger: Logger) throws(SwitchyardError) -> KafkaBackend {
+        guard !settings.bootstrapServers.isEmpty else {
+            throw SwitchyardError(
+                .invalidConfiguration,
+                "kafka.bootstrapServers is empty. Set it, or SWITCHYARD_KAFKA_BOOTSTRAP_SERVERS, to the cluster's host:port pairs."
+            )
+        }
+        let configuration = KafkaConfiguration(
+            bootstrapServers: settings.bootstrapServers.joined(separator: ","),
+            properties: settings.properties
+        )
+        logger.debug("Using Kafka", metadata: ["configuration": "\(configuration)"])
+        return KafkaBackend(configuration: configuration, logger: logger)
     }
 
     /// The RabbitMQ backend for these settings.

@@ -6,7 +6,8 @@ import Switchyard
 /// Precedence, highest first: command-line flags, `SWITCHYARD_*` environment variables, the
 /// configuration file, then the defaults. Every layer is checked against ``SettingKey/all``: an unknown
 /// key, an unknown `SWITCHYARD_*` variable or an invalid value is a ``SwitchyardError`` that names the
-/// key, the value (left out when the key is secret), where it came from and what is allowed.
+/// key, the value (left out when the key is secret), where it came from and what is allowed. The test
+/// suites' own variables (``EnvironmentNaming/testVariables``) are ignored.
 public enum ConfigurationLoader {
     /// Loads the effective configuration.
     /// - Parameters:
@@ -86,10 +87,11 @@ private struct Layers {
 
         var environmentValues: [String: String] = [:]
         var secretVariables: Set<String> = []
-        for (variable, value) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix(EnvironmentNaming.prefix) {
+        for (variable, value) in environment.sorted(by: { $0.key < $1.key })
+        where variable.hasPrefix(EnvironmentNaming.prefix) && !EnvironmentNaming.isTestVariable(variable) {
             let unprefixed = String(variable.dropFirst(EnvironmentNaming.prefix.count))
             guard let key = EnvironmentNaming.key(forUnprefixedVariable: unprefixed) else {
-                let known = SettingKey.all.map(\.environmentVariable)
+                let known = SettingKey.all.map(\.environmentVariable) + EnvironmentNaming.testVariables.map(\.name)
                 throw SwitchyardError(
                     .invalidConfiguration,
                     "unknown environment variable \(variable); \(KeySuggestion.question(for: variable, among: known))Unset it or fix its name (`switchyard config show` lists the keys)."

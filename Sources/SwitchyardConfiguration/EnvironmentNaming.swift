@@ -10,6 +10,19 @@ public enum EnvironmentNaming {
     /// The prefix every Switchyard environment variable has.
     public static let prefix = "SWITCHYARD_"
 
+    /// `SWITCHYARD_*` variables that configure Switchyard's own test suites rather than a setting, with
+    /// what each does. Loading the configuration ignores them, so one shell can run the tests and the
+    /// tools alike; every other unknown `SWITCHYARD_*` variable is still an error.
+    public static let testVariables: [(name: String, meaning: String)] = [
+        ("SWITCHYARD_KAFKA_BROKERS", "run the Kafka test suite against this real cluster (host:port list) instead of the in-process mock"),
+        ("SWITCHYARD_TEST_RABBITMQ_HOST", "the host of the RabbitMQ broker the RabbitMQ tests use, instead of 127.0.0.1"),
+    ]
+
+    /// Whether `variable` (prefix included) is one of ``testVariables``.
+    static func isTestVariable(_ variable: String) -> Bool {
+        testVariables.contains { $0.name == variable }
+    }
+
     /// The environment variable for a key's components, prefix included.
     public static func variable(for components: [String]) -> String {
         prefix + unprefixedVariable(for: components)

@@ -183,12 +183,15 @@ public enum PricePipeline {
         var tally: DeliveryTally
     }
 
-    /// Creates one consumer per group; on failure, closes those already created.
+    /// Creates one consumer per group; on failure, closes those already created. A group with no
+    /// committed position starts at the time of joining where the backend can replay, so nothing sent
+    /// while a group is still being assigned its partitions (seconds on Kafka) is missed.
     private static func join(_ names: [String], topic: String, backend: any MessagingBackend, logger: Logger) async throws -> [GroupMember] {
+        let start: StartPosition = backend.capabilities.contains(.replay) ? .timestamp(microseconds: WallClock.nowMicroseconds()) : .committed
         var members: [GroupMember] = []
         do {
             for name in names {
-                let consumer = try await backend.makeConsumer(topic: topic, options: ConsumerOptions(group: name), logger: logger)
+                let consumer = try await backend.makeConsumer(topic: topic, options: ConsumerOptions(group: name, startPosition: start), logger: logger)
                 members.append(GroupMember(name: name, consumer: consumer, tally: DeliveryTally()))
             }
         } catch {

@@ -1,6 +1,7 @@
 import Logging
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardKafka
 import SwitchyardRabbitMQ
 import Testing
 
@@ -15,6 +16,27 @@ import Testing
         #expect(backend.name == "inmemory")
         #expect((backend as? InMemoryBackend) === (again as? InMemoryBackend))
         #expect((backend as? InMemoryBackend) === InMemoryBackend.shared(named: BackendFactory.sharedInMemoryBrokerName))
+    }
+
+    @Test func kafkaIsBuiltFromTheBootstrapServersAndPassesPropertiesThrough() async throws {
+        var settings = SwitchyardSettings()
+        settings.backend = .kafka
+        settings.kafka.bootstrapServers = ["one:9092", "two:9092"]
+        settings.kafka.properties = ["compression.type": "zstd", "sasl.password": "hunter2"]
+        let backend = try #require(try await BackendFactory.makeBackend(settings, logger: logger) as? KafkaBackend)
+        #expect(backend.name == "kafka")
+        #expect(backend.configuration.bootstrapServers == "one:9092,two:9092")
+        #expect(backend.configuration.properties == settings.kafka.properties)
+        #expect(backend.capabilities.contains(.persistent))
+        #expect(!"\(backend.configuration)".contains("hunter2"))
+        #expect("\(backend.configuration)".contains("compression.type=zstd"))
+    }
+
+    @Test func kafkaWithoutBootstrapServersIsAConfigurationError() async {
+        var settings = SwitchyardSettings()
+        settings.backend = .kafka
+        settings.kafka.bootstrapServers = []
+        await #expect(throws: SwitchyardError.self) { try await BackendFactory.makeBackend(settings, logger: logger) }
     }
 
     @Test(arguments: [SwitchyardSettings.RabbitMQ.QueueType.quorum, .classic])
@@ -55,19 +77,6 @@ import Testing
         } catch {
             #expect(error.code == .invalidConfiguration)
             #expect(!error.message.contains("s3cret"))
-        }
-    }
-
-    @Test(arguments: [SwitchyardSettings.Backend.kafka])
-    func backendsNotInThisBuildAreUnsupported(_ kind: SwitchyardSettings.Backend) async {
-        var settings = SwitchyardSettings()
-        settings.backend = kind
-        do {
-            _ = try await BackendFactory.makeBackend(settings, logger: logger)
-            Issue.record("Expected an error for \(kind)")
-        } catch {
-            #expect(error.code == .unsupported)
-            #expect(error.message.contains("The \(kind.rawValue) backend is not available in this build yet"))
         }
     }
 }

@@ -77,6 +77,22 @@ func configurationError(_ body: () throws(SwitchyardError) -> Void) -> Switchyar
         )
     }
 
+    @Test func theTestSuitesOwnVariablesAreIgnoredButTheirMisspellingsAreNot() throws {
+        let environment = ["SWITCHYARD_KAFKA_BROKERS": "broker-1:9092", "SWITCHYARD_TEST_RABBITMQ_HOST": "rabbit.local"]
+        let resolved = try ConfigurationLoader.load(file: nil, environment: environment, flags: [])
+        #expect(resolved.settings == SwitchyardSettings())
+        #expect(resolved.entries.allSatisfy { $0.source == .defaultValue })
+
+        let error = configurationError { () throws(SwitchyardError) in
+            _ = try ConfigurationLoader.load(file: nil, environment: ["SWITCHYARD_KAFKA_BROKER": "broker-1:9092"], flags: [])
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(
+            error?.message.hasPrefix("unknown environment variable SWITCHYARD_KAFKA_BROKER; did you mean 'SWITCHYARD_KAFKA_BROKERS'?") == true,
+            "\(String(describing: error))"
+        )
+    }
+
     @Test func unknownFlagKeyIsRejected() {
         let error = configurationError { () throws(SwitchyardError) in
             _ = try ConfigurationLoader.load(file: nil, environment: [:], flags: [FlagOverride(key: "kafka.servers", value: "x", flag: "--set kafka.servers")])

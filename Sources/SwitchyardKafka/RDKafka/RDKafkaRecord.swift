@@ -1,0 +1,91 @@
+import CRdKafka
+import Switchyard
+
+/// The mapping between ``Message`` and a Kafka record (DESIGN.md §2): key, value, headers with
+/// `message-id` and `published-at`, and the record timestamp in milliseconds.
+enum RDKafkaRecord {
+    /// One byte to point at for an empty key or value, which librdkafka needs non-null to tell from absent.
+    private static let emptyByte: [UInt8] = [0]
+
+    /// Calls `body` with a pointer and size for `bytes`: `nil` for absent bytes, non-null for empty ones.
+    static func withBytes<Result>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> Result) -> Result {
+        guard let bytes else { return body(nil, 0) }
+        if bytes.isEmpty {
+            return emptyByte.withUnsafeBytes { body($0.baseAddress, 0) }
+        }
+        return bytes.withUnsafeBytes { body($0.baseAddress, $0.count) }
+    }
+
+    /// The record headers for `message`: `message-id`, `published-at` (decimal microseconds), then the
+    /// message's own headers in order. The caller owns the result.
+    static func makeHeaders(for message: Message) -> OpaquePointer {
+        let headers = rd_kafka_headers_new(message.headers.count + 2)!
+        add(MessageHeader.messageID, Array(message.id.utf8), to: headers)
+        if let publishedAt = message.publishedAt {
+            add(MessageHeader.publishedAt, Array(String(publishedAt).utf8), to: headers)
+        }
+        for header in message.headers {
+            add(header.name, header.value, to: headers)
+        }
+        return headers
+    }
+
+    private static func add(_ name: String, _ value: [UInt8], to headers: OpaquePointer) {
+        withBytes(value) { pointer, size in
+            _ = rd_kafka_header_add(headers, name, -1, pointer, size)
+        }
+    }
+
+    /// The message a consumed record carries. A record without `message-id` (from another client) gets
+    /// the stable id `kafka:<topic>:<partition>:<offset>`; one without `published-at` takes the record
+    /// timestamp. A null value (a tombstone) is an empty payload.
+    static func message(from record: UnsafePointer<rd_kafka_message_t>, topic: String) -> Message {
+        let fields = record.pointee
+        let payload = bytes(fields.payload, fields.len) ?? []
+        let key = bytes(fields.key, fields.key_len)
+        var id: String?
+        var publishedAt: Int64?
+        var headers: [MessageHeader] = []
+        var recordHeaders: OpaquePointer?
+        if rd_kafka_message_headers(record, &recordHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let recordHeaders {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var value: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(recordHeaders, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                index += 1
+                let headerName = name.map { String(cString: $0) } ?? ""
+                let headerValue = bytes(value, size) ?? []
+                switch headerName {
+                case MessageHeader.messageID where id == nil:
+                    id = String(decoding: headerValue, as: UTF8.self)
+                case MessageHeader.publishedAt where publishedAt == nil:
+                    publishedAt = Int64(String(decoding: headerValue, as: UTF8.self))
+                default:
+                    headers.append(MessageHeader(name: headerName, value: headerValue))
+                }
+            }
+        }
+        if publishedAt == nil {
+            var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+            let milliseconds = rd_kafka_message_timestamp(record, &type)
+            if type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE { publishedAt = milliseconds * 1000 }
+        }
+        return Message(
+            id: id ?? "kafka:\(topic):\(fields.partition):\(fields.offset)",
+            key: key,
+            payload: payload,
+            headers: headers,
+            publishedAt: publishedAt
+        )
+    }
+
+    private static func bytes(_ pointer: UnsafeRawPointer?, _ count: Int) -> [UInt8]? {
+        guard let pointer else { return nil }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+
+    private static func bytes(_ pointer: UnsafeMutableRawPointer?, _ count: Int) -> [UInt8]? {
+        bytes(UnsafeRawPointer(pointer), count)
+    }
+}
