@@ -8,7 +8,7 @@ export PATH := $(SWIFT_BIN):$(PATH)
 
 # Debian packages: the C client libraries the backends link, a RabbitMQ broker, and interop peers.
 BUILD_PACKAGES := pkg-config librdkafka-dev librabbitmq-dev
-TEST_PACKAGES := $(BUILD_PACKAGES) rabbitmq-server kcat amqp-tools
+TEST_PACKAGES := $(BUILD_PACKAGES) rabbitmq-server kcat amqp-tools chromium
 
 DEMO_SECONDS ?= 10
 
