@@ -27,7 +27,7 @@ struct Rehearsal: Sendable {
         var symbols = 8
         var seed: UInt64 = 1
         var topic: String
-        /// The application's consumer group.
+        /// The application's consumer group; the comparison's readers use groups named after it.
         var group: String
         var partitions = 4
         /// The directory under which each dual writer gets its spool directory.
@@ -38,6 +38,10 @@ struct Rehearsal: Sendable {
         var handOverMargin: Duration = .seconds(1)
         /// The phase during which the new broker goes down; `nil` for none.
         var faultPhase: RehearsalPhase? = .dualWriteCompare
+        /// How long the new broker stays down. Against Kafka, keep it above 4 s: the first copy of an
+        /// outage takes up to about two secondary send timeouts to fail (librdkafka checks message
+        /// timeouts once a second), and the writer's sends wait for it.
+        var outageSeconds: Double = 5
     }
 
     let configuration: Configuration
@@ -51,7 +55,7 @@ struct Rehearsal: Sendable {
         let book = RehearsalBook(topic: configuration.topic)
         let app = RehearsalApplication(book: book, brokers: brokers, topic: configuration.topic, group: configuration.group, logger: logger)
         let feed = RehearsalFeed(topic: .json(configuration.topic), runID: MessageID.generate(), book: book, logger: logger)
-        try await createTopic()
+        try await retrying("Creating the topic") { try await createTopic() }
         let simulator = MarketSimulator(
             symbols: Array(MarketSymbol.catalog.prefix(configuration.symbols)), seed: configuration.seed, startMicroseconds: WallClock.nowMicroseconds()
         )
@@ -133,19 +137,24 @@ struct Rehearsal: Sendable {
             sides = nil
         }
         book.open(phase, readSide: brokers.name(of: phase.readSide), sides: sides)
+        let from = WallClock.nowMicroseconds() - microseconds(configuration.handOverMargin)
         let reader = phase.isDual
-            ? try await RehearsalSideReader.start(
-                phase, brokers: brokers, topic: configuration.topic, from: WallClock.nowMicroseconds() - microseconds(configuration.handOverMargin), book: book, logger: logger
-            )
+            ? try await retrying("Starting the comparison's readers") {
+                try await RehearsalSideReader.start(
+                    phase, brokers: brokers, topic: configuration.topic, group: "\(configuration.group)-compare-\(phase.rawValue)", from: from, book: book, logger: logger
+                )
+            }
             : nil
         let writer: RehearsalWriter
         do {
-            writer = try await RehearsalWriter.make(
-                phase, brokers: brokers, topic: TopicSpec(name: configuration.topic, partitions: configuration.partitions),
-                spoolRoot: configuration.spoolRoot, book: book, logger: logger
-            )
+            writer = try await retrying("Starting the phase \(phase.rawValue) writer") {
+                try await RehearsalWriter.make(
+                    phase, brokers: brokers, topic: TopicSpec(name: configuration.topic, partitions: configuration.partitions),
+                    spoolRoot: configuration.spoolRoot, book: book, logger: logger
+                )
+            }
             if previous == nil {
-                try await app.restart(on: phase.readSide, start: .committed)
+                try await retrying("Starting the consumer") { try await app.restart(on: phase.readSide, start: .committed) }
             }
         } catch {
             try? await reader?.close()
@@ -183,10 +192,14 @@ struct Rehearsal: Sendable {
         }
         if let nextPhase {
             if nextPhase.readSide == phase.readSide {
-                try await app.restart(on: nextPhase.readSide, start: .committed)
+                try await retrying("Restarting the consumer") { try await app.restart(on: nextPhase.readSide, start: .committed) }
             } else {
                 note("phase \(nextPhase.rawValue): handing the consumer group over from \(brokers.name(of: phase.readSide)) to \(brokers.name(of: nextPhase.readSide))")
-                try await app.handOver(to: nextPhase.readSide, at: switchedAt, margin: configuration.handOverMargin, timeout: configuration.settleTimeout)
+                try await app.drain(publishedBefore: switchedAt, timeout: configuration.settleTimeout)
+                let start = StartPosition.timestamp(microseconds: switchedAt - microseconds(configuration.handOverMargin))
+                try await retrying("Starting the consumer on \(brokers.name(of: nextPhase.readSide))") {
+                    try await app.restart(on: nextPhase.readSide, start: start)
+                }
             }
         }
         let deadline = ContinuousClock.now + configuration.settleTimeout
@@ -216,14 +229,10 @@ struct Rehearsal: Sendable {
         )
     }
 
-    /// Takes the new broker down for 40% of a phase (at least 4 s), brings it back, and waits for the
+    /// Takes the new broker down for ``Configuration/outageSeconds``, brings it back, and waits for the
     /// writer's spool to drain.
-    ///
-    /// The first copy of an outage takes up to about two secondary send timeouts to fail (librdkafka
-    /// checks message timeouts once a second), and the writer's sends wait for it; 4 s leaves time for
-    /// the spool to take the copies after that.
     private func injectFault(into writer: RehearsalWriter, note: (String) -> Void) async throws -> RehearsalResult.Fault {
-        let down = max(4, configuration.phaseSeconds * 0.4)
+        let down = configuration.outageSeconds
         try await Task.sleep(for: .seconds(configuration.phaseSeconds * 0.15))
         note("phase \(writer.phase.rawValue): \(brokers.newName) goes down for \(down) s")
         await brokers.takeNewDown()
@@ -248,6 +257,20 @@ struct Rehearsal: Sendable {
                 throw SwitchyardError(.internalError, "The rehearsal's price feed stopped early without an error; run it again with --verbose.")
             }
             try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Runs `body` again while it fails with a retriable error, for at most the settle timeout, as a
+    /// restarted process retries reaching its broker.
+    private func retrying<Value>(_ what: String, _ body: () async throws -> Value) async throws -> Value {
+        let deadline = ContinuousClock.now + configuration.settleTimeout
+        while true {
+            do {
+                return try await body()
+            } catch let error as SwitchyardError where error.isRetriable && ContinuousClock.now < deadline {
+                logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(500))
+            }
         }
     }
 

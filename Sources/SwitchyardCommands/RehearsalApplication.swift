@@ -60,23 +60,22 @@ final class RehearsalApplication: Sendable {
         leg.withLock { $0 = Leg(backend: backend, consumer: consumer, task: task, handOverAt: handOverAt) }
     }
 
-    /// Moves the group from the running leg to a leg on `broker`, by publish time: see the type's
-    /// description. `handOverAt` is the moment the writers switched, `margin` how far before it the
-    /// new leg starts. Throws ``SwitchyardError/Code/timeout`` when the old leg has not processed
-    /// everything published before `handOverAt` within `timeout`.
-    func handOver(to broker: RehearsalPhase.Broker, at handOverAt: Int64, margin: Duration, timeout: Duration) async throws(SwitchyardError) {
+    /// Waits until the running leg has processed every message published before `time`: the first step
+    /// of handing the group over to another broker (see the type's description), after which a leg on
+    /// the new broker starts at `time` minus a margin. Throws ``SwitchyardError/Code/timeout`` when that
+    /// takes longer than `timeout`.
+    func drain(publishedBefore time: Int64, timeout: Duration) async throws(SwitchyardError) {
         let deadline = ContinuousClock.now + timeout
-        while !book.hasProcessedEverything(publishedBefore: handOverAt) {
+        while !book.hasProcessedEverything(publishedBefore: time) {
             if ContinuousClock.now >= deadline {
                 throw SwitchyardError(
                     .timeout,
-                    "The consumers on \(brokers.oldName) did not process every message published before the cutover within \(timeout); the queue is not drained. Check the consumers, then run the rehearsal again."
+                    "The consumer did not process every message published before the cutover within \(timeout); the old broker's queue is not drained. Check the consumer, then run the rehearsal again.",
+                    isRetriable: false
                 )
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let marginMicroseconds = margin.components.seconds * 1_000_000 + margin.components.attoseconds / 1_000_000_000_000
-        try await restart(on: broker, start: .timestamp(microseconds: handOverAt - marginMicroseconds))
     }
 
     /// Makes the running leg leave every message published at or after `time` to the next leg.

@@ -10,7 +10,7 @@ import SwitchyardDemo
 /// time: those that fall due while no writer is installed are sent as soon as one is, so none is
 /// skipped. Every message carries the run header of the demo and ``RehearsalBook/phaseHeader``, and
 /// its `publishedAt` is set when its batch is sent. A failed send is retried with the same ids until
-/// the writer acknowledges it, as an at-least-once producer does.
+/// the writer acknowledges it (for at most a minute), as an at-least-once producer does.
 final class RehearsalFeed: Sendable {
     private struct State {
         var current: RehearsalWriter?
@@ -120,7 +120,7 @@ final class RehearsalFeed: Sendable {
                 let left = error.code == .partialBatch ? Set(error.unacknowledgedMessageIDs) : Set(unsent.map(\.id))
                 book.recordPublished(unsent.filter { !left.contains($0.id) }, phase: writer.phase.rawValue)
                 unsent = unsent.filter { left.contains($0.id) }
-                guard error.isRetriable || error.code == .partialBatch, attempts < 100 else { throw error }
+                guard error.isRetriable || error.code == .partialBatch, attempts < 600 else { throw error }
                 logger.warning("A price send failed; resending it with the same ids", metadata: ["error": "\(error)", "attempt": "\(attempts)"])
                 try await Task.sleep(for: .milliseconds(100))
             }

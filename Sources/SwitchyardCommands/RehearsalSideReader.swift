@@ -2,9 +2,13 @@ import Logging
 import Switchyard
 import SwitchyardMigration
 
-/// The shadow comparison of one dual-write phase: a private consumer on each broker, reading the topic
-/// directly (never through the dual-write backend), feeding the phase's messages to the sides
-/// comparison in the ``RehearsalBook``.
+/// The shadow comparison of one dual-write phase: a consumer on each broker, reading the topic directly
+/// (never through the dual-write backend), feeding the phase's messages to the sides comparison in the
+/// ``RehearsalBook``.
+///
+/// Each reads with a consumer group of the phase's own rather than a private one: a private RabbitMQ
+/// queue is exclusive to its connection and loses what is published while the connection is down,
+/// which would show as missing messages that no broker lost.
 final class RehearsalSideReader: Sendable {
     private struct Reader: Sendable {
         let backend: any MessagingBackend
@@ -14,12 +18,14 @@ final class RehearsalSideReader: Sendable {
 
     private let readers: [Reader]
 
-    /// Starts both readers before the phase's writer sends anything: a broker that can replay starts
-    /// at `from`, another one at the latest message (its private queue exists once this returns).
+    /// Starts both readers, in consumer group `group`, before the phase's writer sends anything: a
+    /// broker that can replay starts at `from`, another one where the group is created (its queue exists
+    /// once this returns).
     static func start(
         _ phase: RehearsalPhase,
         brokers: RehearsalBrokers,
         topic: String,
+        group: String,
         from: Int64,
         book: RehearsalBook,
         logger: Logger
@@ -34,7 +40,8 @@ final class RehearsalSideReader: Sendable {
                 do {
                     let capabilities = backend.capabilities
                     let options = ConsumerOptions(
-                        startPosition: capabilities.contains(.replay) ? .timestamp(microseconds: from) : .latest,
+                        group: group,
+                        startPosition: capabilities.contains(.replay) ? .timestamp(microseconds: from) : .committed,
                         prefetch: 1000,
                         ordering: capabilities.contains(.orderedPerKey) ? .perKey : .none
                     )
@@ -90,7 +97,7 @@ final class RehearsalSideReader: Sendable {
                 do {
                     try await delivery.ack()
                 } catch {
-                    // A private group: the delivery may come again, and the comparison counts it as a duplicate.
+                    // The delivery comes again, and the comparison counts it as a duplicate.
                     logger.debug("A comparison reader's ack failed", metadata: ["error": "\(error)"])
                 }
             }

@@ -47,7 +47,7 @@ public struct RehearseCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The longest a phase may take to settle after its cutover.", valueName: "seconds"))
     public var settleTimeout: Double = 60
 
-    @Flag(inversion: .prefixedNo, help: "Take Kafka down during phase 2.")
+    @Flag(inversion: .prefixedNo, help: "Take Kafka down during phase 2, for 40% of a phase (at least 4 s).")
     public var fault = true
 
     @Option(help: ArgumentHelp("Write each phase's comparison reports here, as JSON and HTML.", valueName: "dir"))
@@ -92,6 +92,7 @@ public struct RehearseCommand: AsyncParsableCommand {
             configuration.seed = seed ?? UInt64.random(in: 0...UInt64.max)
             configuration.settleTimeout = .milliseconds(Int64((settleTimeout * 1000).rounded()))
             configuration.faultPhase = fault ? .dualWriteCompare : nil
+            configuration.outageSeconds = max(4, phaseSeconds * 0.4)
             let reportDir = reportDir
             results = try await Rehearsal(configuration: configuration, brokers: brokers, logger: logger).run(
                 report: { result in
