@@ -13,7 +13,12 @@ import Testing
         let test = TestIO()
         let command = try RehearseCommand.parse(["--phase-seconds", "4", "--report-dir", reports])
 
-        try await command.run(io: test.io)
+        do {
+            try await command.run(io: test.io)
+        } catch {
+            Issue.record("The rehearsal failed with \(error):\n\(test.output.text)\(test.errors.text)")
+            return
+        }
 
         let lines = test.output.text.split(separator: "\n").map(String.init)
         let phases = lines.filter { $0.hasPrefix("phase ") }
