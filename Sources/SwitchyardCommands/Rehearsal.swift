@@ -104,6 +104,8 @@ struct Rehearsal: Sendable {
         var writer: RehearsalWriter?
         var started: ContinuousClock.Instant
         var switchedAt: Int64
+        /// Where the consumer group started on the phase's read side, when it moved there by publish time.
+        var readSideSince: Int64?
         var fault: RehearsalResult.Fault?
     }
 
@@ -154,7 +156,7 @@ struct Rehearsal: Sendable {
                 )
             }
             if previous == nil {
-                try await retrying("Starting the consumer") { try await app.restart(on: phase.readSide, start: .committed) }
+                try await retrying("Starting the consumer") { try await app.restart(on: phase.readSide) }
             }
         } catch {
             try? await reader?.close()
@@ -165,8 +167,13 @@ struct Rehearsal: Sendable {
             app.leave(publishedFrom: switchedAt)
         }
         let replaced = await feed.install(writer)
+        var readSideSince = previous?.readSideSince
+        if let previous, previous.phase.readSide != phase.readSide {
+            readSideSince = switchedAt - microseconds(configuration.handOverMargin)
+        }
         note("phase \(phase.rawValue) \(phase.title(old: brokers.oldName, new: brokers.newName)): the price feed writes through the phase \(phase.rawValue) configuration")
-        return (Running(phase: phase, reader: reader, writer: writer, started: .now, switchedAt: switchedAt), replaced)
+        let running = Running(phase: phase, reader: reader, writer: writer, started: .now, switchedAt: switchedAt, readSideSince: readSideSince)
+        return (running, replaced)
     }
 
     /// Retires `running`'s `writer` (spool drained, closed), restarts the application with the next
@@ -192,13 +199,13 @@ struct Rehearsal: Sendable {
         }
         if let nextPhase {
             if nextPhase.readSide == phase.readSide {
-                try await retrying("Restarting the consumer") { try await app.restart(on: nextPhase.readSide, start: .committed) }
+                try await retrying("Restarting the consumer") { try await app.restart(on: nextPhase.readSide, from: running.readSideSince) }
             } else {
                 note("phase \(nextPhase.rawValue): handing the consumer group over from \(brokers.name(of: phase.readSide)) to \(brokers.name(of: nextPhase.readSide))")
                 try await app.drain(publishedBefore: switchedAt, timeout: configuration.settleTimeout)
-                let start = StartPosition.timestamp(microseconds: switchedAt - microseconds(configuration.handOverMargin))
+                let from = switchedAt - microseconds(configuration.handOverMargin)
                 try await retrying("Starting the consumer on \(brokers.name(of: nextPhase.readSide))") {
-                    try await app.restart(on: nextPhase.readSide, start: start)
+                    try await app.restart(on: nextPhase.readSide, from: from)
                 }
             }
         }
@@ -234,7 +241,7 @@ struct Rehearsal: Sendable {
     private func injectFault(into writer: RehearsalWriter, note: (String) -> Void) async throws -> RehearsalResult.Fault {
         let down = configuration.outageSeconds
         try await Task.sleep(for: .seconds(configuration.phaseSeconds * 0.15))
-        note("phase \(writer.phase.rawValue): \(brokers.newName) goes down for \(down) s")
+        note("phase \(writer.phase.rawValue): \(brokers.newName) goes down for \(RehearsalResult.seconds(down)) s")
         await brokers.takeNewDown()
         try await Task.sleep(for: .seconds(down))
         await brokers.bringNewUp()

@@ -39,12 +39,17 @@ final class RehearsalApplication: Sendable {
         self.logger = logger
     }
 
-    /// Starts a leg on `broker` at `start`, after closing the running one.
-    func restart(on broker: RehearsalPhase.Broker, start: StartPosition) async throws(SwitchyardError) {
+    /// Starts a leg on `broker`, after closing the running one. The group resumes at its committed
+    /// position; with `from`, on a broker that can replay, it starts at that time instead wherever it
+    /// has no committed position (Kafka), or repositions there (in memory), so a partition the group
+    /// never committed on does not start at the latest message. Either way nothing is skipped; the
+    /// second may deliver again what was processed, which the book deduplicates.
+    func restart(on broker: RehearsalPhase.Broker, from: Int64? = nil) async throws(SwitchyardError) {
         try await stop()
         let backend = try await brokers.make(broker)
         let consumer: Consumer
         do {
+            let start: StartPosition = if let from, backend.capabilities.contains(.replay) { .timestamp(microseconds: from) } else { .committed }
             let ordering: ConsumerOptions.Ordering = backend.capabilities.contains(.orderedPerKey) ? .perKey : .none
             consumer = try await backend.makeConsumer(
                 topic: topic, options: ConsumerOptions(group: group, startPosition: start, prefetch: 500, ordering: ordering), logger: logger

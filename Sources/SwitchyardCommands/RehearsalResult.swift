@@ -65,7 +65,8 @@ struct RehearsalResult: Sendable {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
-    private static func seconds(_ value: Double) -> String {
+    /// Seconds to one decimal, e.g. `4.8`.
+    static func seconds(_ value: Double) -> String {
         String((value * 10).rounded() / 10)
     }
 }
