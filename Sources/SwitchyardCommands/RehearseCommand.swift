@@ -22,10 +22,10 @@ public struct RehearseCommand: AsyncParsableCommand {
             phase 2 every Kafka broker goes down for a while: the dual writer spools, and the spool must \
             drain when Kafka is back. Each phase then prints one line: what was published and consumed, \
             what was lost, mismatched and duplicated (published vs consumed, and in phases 1 to 3 RabbitMQ \
-            vs Kafka as read by private consumers), the spool's peak, and PASS or FAIL. RabbitMQ is \
-            --rabbitmq-url, by default the local broker in a virtual host made for the run with \
-            rabbitmqctl (the default vhost when that is not allowed); Kafka is a mock cluster in this \
-            process. Exit status: 0 when every phase passed, 2 when one failed, 1 on any other error.
+            vs Kafka, each read by a consumer group of its own), the spool's peak, and PASS or FAIL. \
+            RabbitMQ is --rabbitmq-url, by default the local broker in a virtual host made for the run \
+            with rabbitmqctl and deleted after it (the default vhost when that is not allowed; the run's \
+            queues, named after the run, then stay there); Kafka is a mock cluster in this process. Exit status: 0 when every phase passed, 2 when one failed, 1 on any other error.
             """
     )
 

@@ -45,4 +45,9 @@ import Testing
         #expect((phase2.dualWrite?.spooled ?? 0) > 0 && phase2.dualWrite?.spoolBacklog == 0)
         #expect(phase2.run.primaryBackend == "rabbitmq" && phase2.run.secondaryBackend == "kafka")
     }
+
+    @Test(arguments: [["--phase-seconds", "0.5"], ["--kafka-brokers", "0"], ["--symbols", "0"], ["--settle-timeout", "0"]])
+    func refusesOptionsOutOfRange(_ arguments: [String]) {
+        #expect(throws: (any Error).self) { try RehearseCommand.parse(arguments) }
+    }
 }
