@@ -35,14 +35,18 @@ final class RehearsalFeed: Sendable {
 
     /// Makes `writer` (or, with `nil`, no writer) the one the feed sends through, from the next batch
     /// on, and returns the one it replaces once that writer's last batch has its outcome. Once the feed
-    /// has stopped (it failed), returns `writer` itself, left uninstalled.
+    /// has stopped, the swap happens at once.
     func install(_ writer: RehearsalWriter?) async -> RehearsalWriter? {
         await withCheckedContinuation { continuation in
-            let stopped = state.withLock { state in
-                if !state.stopped { state.request = (writer, continuation) }
-                return state.stopped
+            let replacedNow = state.withLock { state -> RehearsalWriter?? in
+                guard state.stopped else {
+                    state.request = (writer, continuation)
+                    return .none
+                }
+                defer { state.current = writer }
+                return .some(state.current)
             }
-            if stopped { continuation.resume(returning: writer) }
+            if let replaced = replacedNow { continuation.resume(returning: replaced) }
         }
     }
 
@@ -59,12 +63,15 @@ final class RehearsalFeed: Sendable {
     /// Publishes the market's ticks until ``finish()``. Throws when a send fails for good.
     func run(_ simulator: MarketSimulator) async throws {
         defer {
-            let pending = state.withLock { state in
+            let pending = state.withLock { state -> (RehearsalWriter?, CheckedContinuation<RehearsalWriter?, Never>)? in
                 state.stopped = true
-                defer { state.request = nil }
-                return state.request.map { ($0.writer, $0.done) }
+                guard let request = state.request else { return nil }
+                let replaced = state.current
+                state.current = request.writer
+                state.request = nil
+                return (replaced, request.done)
             }
-            if let (writer, done) = pending { done.resume(returning: writer) }
+            if let (replaced, done) = pending { done.resume(returning: replaced) }
         }
         try await publish(simulator)
     }

@@ -103,11 +103,11 @@ public struct RehearseCommand: AsyncParsableCommand {
             )
         } catch {
             await cluster.shutdown()
-            try? await vhost?.delete()
+            await Self.delete(vhost, io: io)
             throw error
         }
         await cluster.shutdown()
-        try? await vhost?.delete()
+        await Self.delete(vhost, io: io)
         let failed = results.filter { !$0.passed }
         if failed.isEmpty {
             try? FileManager.default.removeItem(atPath: spoolRoot)
@@ -126,6 +126,15 @@ public struct RehearseCommand: AsyncParsableCommand {
         }
         io.errors.write("rehearse: rabbitmqctl could not make a virtual host (see --verbose); using the default one, with names of this run's own\n")
         return ("amqp://guest:guest@localhost:5672/%2F", nil)
+    }
+
+    private static func delete(_ vhost: RehearsalVirtualHost?, io: CommandIO) async {
+        guard let vhost else { return }
+        do {
+            try await vhost.delete()
+        } catch {
+            io.errors.write("rehearse: could not delete the virtual host \(vhost.name) (\(error)); delete it with rabbitmqctl delete_vhost\n")
+        }
     }
 
     /// RabbitMQ through the configuration's own factory; Kafka as a client of the mock cluster.
