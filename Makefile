@@ -8,14 +8,14 @@ export PATH := $(SWIFT_BIN):$(PATH)
 
 # Debian packages: the C client libraries the backends link, a RabbitMQ broker, and interop peers.
 BUILD_PACKAGES := pkg-config librdkafka-dev librabbitmq-dev
-TEST_PACKAGES := $(BUILD_PACKAGES) rabbitmq-server kcat amqp-tools
+TEST_PACKAGES := $(BUILD_PACKAGES) rabbitmq-server kcat amqp-tools chromium
 
 DEMO_SECONDS ?= 10
 
 # Python clients used as independent interop peers in the tests.
 PYTHON_PEERS := pika
 
-.PHONY: demo test build setup-build setup-test rabbitmq python-peers bench sanitize-thread
+.PHONY: demo test build setup-build setup-test rabbitmq python-peers bench sanitize-thread rehearse
 
 demo: setup-build
 	swift build -c release --product switchyard
@@ -24,6 +24,11 @@ demo: setup-build
 test: setup-test rabbitmq python-peers
 	swift build --build-tests
 	swift test --skip-build
+
+# The RabbitMQ-to-Kafka migration, all five phases, on the local RabbitMQ and a Kafka mock cluster.
+rehearse: rabbitmq
+	swift build -c release --product switchyard
+	.build/release/switchyard migrate rehearse
 
 build: setup-build
 	swift build

@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SwitchyardContract", targets: ["SwitchyardContract"]),
         .library(name: "SwitchyardConfiguration", targets: ["SwitchyardConfiguration"]),
         .library(name: "SwitchyardKafka", targets: ["SwitchyardKafka"]),
+        .library(name: "SwitchyardMigration", targets: ["SwitchyardMigration"]),
         .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
     ],
     dependencies: [
@@ -71,6 +72,23 @@ let package = Package(
             dependencies: ["Switchyard"],
             swiftSettings: strict
         ),
+        // Moving between brokers: the dual-write backend with its durable spool, and the shadow comparison.
+        .target(
+            name: "SwitchyardMigration",
+            dependencies: [
+                "Switchyard",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // A process that sends through a dual-write spool until it is killed; the SIGKILL test runs it.
+        .executableTarget(
+            name: "SwitchyardDualWriteProbe",
+            dependencies: ["Switchyard", "SwitchyardInMemory", "SwitchyardMigration"],
+            swiftSettings: strict
+        ),
         // librdkafka, with its mock cluster, as a Swift module.
         .systemLibrary(
             name: "CRdKafka",
@@ -95,6 +113,7 @@ let package = Package(
                 "SwitchyardInMemory",
                 "SwitchyardKafka",
                 "SwitchyardRabbitMQ",
+                "SwitchyardMigration",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
@@ -118,6 +137,7 @@ let package = Package(
                 "SwitchyardInMemory",
                 "SwitchyardConfiguration",
                 "SwitchyardDemo",
+                "SwitchyardMigration",
                 "SwitchyardKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -183,13 +203,25 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SwitchyardMigrationTests",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardInMemory",
+                "SwitchyardMigration",
+                "SwitchyardConfiguration",
+                "SwitchyardDualWriteProbe",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "SwitchyardDemoTests",
             dependencies: ["SwitchyardDemo", "SwitchyardInMemory"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SwitchyardCommandsTests",
-            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory", "SwitchyardKafka"],
+            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory", "SwitchyardKafka", "SwitchyardMigration"],
             swiftSettings: strict
         ),
     ]

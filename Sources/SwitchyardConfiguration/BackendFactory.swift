@@ -2,6 +2,7 @@ import Logging
 import Switchyard
 import SwitchyardInMemory
 import SwitchyardKafka
+import SwitchyardMigration
 import SwitchyardRabbitMQ
 
 /// Creates the backend that settings select.
@@ -16,46 +17,91 @@ public enum BackendFactory {
     /// was first created with. For `kafka` it is a client of the cluster at `kafka.bootstrapServers`,
     /// with every `kafka.properties.*` value passed to librdkafka unchanged. For `rabbitmq` it is a new
     /// ``RabbitMQBackend`` for `rabbitmq.url` and `rabbitmq.queueType`, which connects when a topic,
-    /// producer or consumer is first made. Backends this build does not include fail with
-    /// ``SwitchyardError/Code/unsupported``.
+    /// producer or consumer is first made. For `dual` it is a ``DualWriteBackend`` over the
+    /// `dual.primary` and `dual.secondary` backends, each built as above from its own settings, reading
+    /// from `dual.readFrom` and spooling to `dual.spool`.
     public static func makeBackend(_ settings: SwitchyardSettings, logger: Logger) async throws(SwitchyardError) -> any MessagingBackend {
         switch settings.backend {
         case .inmemory:
-            let configuration = InMemoryBackend.Configuration(
-                defaultPartitions: settings.inmemory.partitions,
-                retentionMessagesPerPartition: settings.inmemory.retentionMessagesPerPartition,
-                maxMessageBytes: settings.inmemory.maxMessageBytes,
-                autoCreateTopics: settings.inmemory.autoCreateTopics
-            )
-            let backend = InMemoryBackend.shared(named: sharedInMemoryBrokerName, configuration: configuration)
-            if backend.configuration != configuration {
-                logger.warning(
-                    "The embedded in-memory broker is already running in this process with other settings; keeping them",
-                    metadata: ["running": "\(backend.configuration)", "requested": "\(configuration)"]
-                )
-            }
-            return backend
-        case .kafka:
-            guard !settings.kafka.bootstrapServers.isEmpty else {
-                throw SwitchyardError(
-                    .invalidConfiguration,
-                    "kafka.bootstrapServers is empty. Set it, or SWITCHYARD_KAFKA_BOOTSTRAP_SERVERS, to the cluster's host:port pairs."
-                )
-            }
-            let configuration = KafkaConfiguration(
-                bootstrapServers: settings.kafka.bootstrapServers.joined(separator: ","),
-                properties: settings.kafka.properties
-            )
-            logger.debug("Using Kafka", metadata: ["configuration": "\(configuration)"])
-            return KafkaBackend(configuration: configuration, logger: logger)
+            return makeInMemory(settings.inmemory, logger: logger)
         case .rabbitmq:
             return try makeRabbitMQ(settings.rabbitmq, logger: logger)
+        case .kafka:
+            return try makeKafka(settings.kafka, logger: logger)
         case .dual:
+            return try await makeDual(settings, logger: logger)
+        }
+    }
+
+    /// The dual-write backend for `dual.*`.
+    ///
+    /// - Throws: ``SwitchyardError/Code/invalidConfiguration`` naming `dual.primary` and `dual.secondary`
+    ///   when they are the same backend.
+    static func makeDual(_ settings: SwitchyardSettings, logger: Logger) async throws(SwitchyardError) -> DualWriteBackend {
+        let dual = settings.dual
+        guard dual.primary != dual.secondary else {
             throw SwitchyardError(
-                .unsupported,
-                "The \(settings.backend.rawValue) backend is not available in this build yet. Use --backend inmemory, or a build that includes it."
+                .invalidConfiguration,
+                "dual.primary and dual.secondary are both '\(dual.primary.rawValue)'; set them to two different backends."
             )
         }
+        let primary = try makeSide(dual.primary, settings, logger: logger)
+        let secondary = try makeSide(dual.secondary, settings, logger: logger)
+        let readFrom: DualWriteBackend.Side = dual.readFrom == .primary ? .primary : .secondary
+        return try await DualWriteBackend(
+            primary: primary,
+            secondary: secondary,
+            configuration: DualWriteBackend.Configuration(spoolDirectory: dual.spool, readFrom: readFrom),
+            logger: logger
+        )
+    }
+
+    /// One side of a dual write, from that backend's own settings.
+    private static func makeSide(_ side: SwitchyardSettings.Dual.Side, _ settings: SwitchyardSettings, logger: Logger) throws(SwitchyardError) -> any MessagingBackend {
+        switch side {
+        case .inmemory:
+            return makeInMemory(settings.inmemory, logger: logger)
+        case .rabbitmq:
+            return try makeRabbitMQ(settings.rabbitmq, logger: logger)
+        case .kafka:
+            return try makeKafka(settings.kafka, logger: logger)
+        }
+    }
+
+    /// The process-wide in-memory broker named ``sharedInMemoryBrokerName``.
+    private static func makeInMemory(_ settings: SwitchyardSettings.InMemory, logger: Logger) -> InMemoryBackend {
+        let configuration = InMemoryBackend.Configuration(
+            defaultPartitions: settings.partitions,
+            retentionMessagesPerPartition: settings.retentionMessagesPerPartition,
+            maxMessageBytes: settings.maxMessageBytes,
+            autoCreateTopics: settings.autoCreateTopics
+        )
+        let backend = InMemoryBackend.shared(named: sharedInMemoryBrokerName, configuration: configuration)
+        if backend.configuration != configuration {
+            logger.warning(
+                "The embedded in-memory broker is already running in this process with other settings; keeping them",
+                metadata: ["running": "\(backend.configuration)", "requested": "\(configuration)"]
+            )
+        }
+        return backend
+    }
+
+    /// The Kafka backend for these settings.
+    ///
+    /// - Throws: ``SwitchyardError/Code/invalidConfiguration`` when `kafka.bootstrapServers` is empty.
+    private static func makeKafka(_ settings: SwitchyardSettings.Kafka, logger: Logger) throws(SwitchyardError) -> KafkaBackend {
+        guard !settings.bootstrapServers.isEmpty else {
+            throw SwitchyardError(
+                .invalidConfiguration,
+                "kafka.bootstrapServers is empty. Set it, or SWITCHYARD_KAFKA_BOOTSTRAP_SERVERS, to the cluster's host:port pairs."
+            )
+        }
+        let configuration = KafkaConfiguration(
+            bootstrapServers: settings.bootstrapServers.joined(separator: ","),
+            properties: settings.properties
+        )
+        logger.debug("Using Kafka", metadata: ["configuration": "\(configuration)"])
+        return KafkaBackend(configuration: configuration, logger: logger)
     }
 
     /// The RabbitMQ backend for these settings.

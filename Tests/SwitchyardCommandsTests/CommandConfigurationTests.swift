@@ -63,7 +63,8 @@ import Testing
         #expect(try SwitchyardCommand.parseAsRoot(["consume", "--topic", "t"]) is ConsumeCommand)
         #expect(try SwitchyardCommand.parseAsRoot(["config", "show"]) is ConfigShowCommand)
         let names = SwitchyardCommand.configuration.subcommands.map { $0.configuration.commandName }
-        #expect(names == ["produce", "consume", "config", "demo", "bench", "kafka-mock"])
+        #expect(names == ["produce", "consume", "config", "demo", "bench", "compare", "kafka-mock", "migrate"])
+        #expect(try SwitchyardCommand.parseAsRoot(["migrate", "rehearse", "--phase-seconds", "2"]) is RehearseCommand)
     }
 
     @Test func setAndHeaderSplitAtTheFirstEqualsSignAndNeverEchoAValue() throws {

@@ -79,17 +79,4 @@ import Testing
             #expect(!error.message.contains("s3cret"))
         }
     }
-
-    @Test(arguments: [SwitchyardSettings.Backend.dual])
-    func backendsNotInThisBuildAreUnsupported(_ kind: SwitchyardSettings.Backend) async {
-        var settings = SwitchyardSettings()
-        settings.backend = kind
-        do {
-            _ = try await BackendFactory.makeBackend(settings, logger: logger)
-            Issue.record("Expected an error for \(kind)")
-        } catch {
-            #expect(error.code == .unsupported)
-            #expect(error.message.contains("The \(kind.rawValue) backend is not available in this build yet"))
-        }
-    }
 }

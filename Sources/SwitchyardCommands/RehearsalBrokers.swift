@@ -1,0 +1,29 @@
+import Switchyard
+
+/// The two brokers a rehearsal migrates between, and the fault it injects into the new one.
+///
+/// Every writer and every consumer of every phase gets a fresh client from ``makeOld`` or ``makeNew``,
+/// as a process restarted with the next phase's configuration would build one; the brokers themselves
+/// (their queues, partitions and consumer groups) live for the whole rehearsal.
+struct RehearsalBrokers: Sendable {
+    /// The old broker's backend name, e.g. `rabbitmq`.
+    var oldName: String
+    /// The new broker's backend name, e.g. `kafka`.
+    var newName: String
+    /// A new client of the old broker.
+    var makeOld: @Sendable () async throws(SwitchyardError) -> any MessagingBackend
+    /// A new client of the new broker.
+    var makeNew: @Sendable () async throws(SwitchyardError) -> any MessagingBackend
+    /// Takes the new broker down: every connection to it fails until ``bringNewUp``.
+    var takeNewDown: @Sendable () async -> Void
+    /// Brings the new broker back.
+    var bringNewUp: @Sendable () async -> Void
+
+    func name(of broker: RehearsalPhase.Broker) -> String {
+        broker == .old ? oldName : newName
+    }
+
+    func make(_ broker: RehearsalPhase.Broker) async throws(SwitchyardError) -> any MessagingBackend {
+        broker == .old ? try await makeOld() : try await makeNew()
+    }
+}

@@ -1,0 +1,66 @@
+/// A 64-bit fingerprint of bytes, used to match ids and to compare payloads and headers without
+/// keeping them.
+///
+/// It is deterministic across processes and platforms (a report can quote it), fast (eight bytes per
+/// step), and not cryptographic: two different inputs share a digest with a probability of about 2⁻⁶⁴.
+enum ContentDigest {
+    private static let seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private static let multiplier: UInt64 = 0xFF51_AFD7_ED55_8CCD
+
+    /// The digest of `bytes`, continuing from `state` so several fields can be chained.
+    static func of(_ bytes: UnsafeRawBufferPointer, state: UInt64 = seed) -> UInt64 {
+        var hash = state ^ (UInt64(truncatingIfNeeded: bytes.count) &* multiplier)
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            hash = mix(hash ^ bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            offset += 8
+        }
+        if offset < bytes.count {
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while offset < bytes.count {
+                tail |= UInt64(bytes[offset]) << shift
+                shift += 8
+                offset += 1
+            }
+            hash = mix(hash ^ tail)
+        }
+        return finalize(hash)
+    }
+
+    /// The digest of `bytes`.
+    static func of(_ bytes: [UInt8], state: UInt64 = seed) -> UInt64 {
+        bytes.withUnsafeBytes { of($0, state: state) }
+    }
+
+    /// The digest of a string's UTF-8 bytes.
+    static func of(_ text: String, state: UInt64 = seed) -> UInt64 {
+        var text = text
+        return text.withUTF8 { of(UnsafeRawBufferPointer($0), state: state) }
+    }
+
+    /// One round: multiply, then fold the high bits down.
+    @inline(__always)
+    private static func mix(_ value: UInt64) -> UInt64 {
+        let product = (value &* multiplier)
+        return (product ^ (product >> 29)) &* seed
+    }
+
+    /// Spreads every input bit over the whole result.
+    @inline(__always)
+    static func finalize(_ value: UInt64) -> UInt64 {
+        var hash = value
+        hash ^= hash >> 33
+        hash &*= multiplier
+        hash ^= hash >> 33
+        hash &*= 0xC4CE_B9FE_1A85_EC53
+        hash ^= hash >> 33
+        return hash
+    }
+
+    /// Sixteen lowercase hexadecimal digits.
+    static func hex(_ digest: UInt64) -> String {
+        let digits = String(digest, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

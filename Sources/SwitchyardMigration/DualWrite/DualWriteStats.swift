@@ -1,0 +1,50 @@
+/// A snapshot of a ``DualWriteBackend``'s counters and spool, for reports and the CLI.
+///
+/// The counters start at zero with the backend; the spool figures describe the spool directory now,
+/// copies left by an earlier process included.
+public struct DualWriteStats: Sendable, Hashable {
+    /// Sends the primary acknowledged.
+    public var writes: Int
+    /// Sends the primary refused; they were reported to the caller as failed.
+    public var primaryFailures: Int
+    /// Direct copies the secondary failed or timed out on; each was spooled.
+    public var secondaryFailures: Int
+    /// Copies written to the spool: failed copies, and every copy sent while the spool was not empty.
+    public var spooled: Int
+    /// Spooled copies the secondary has acknowledged since.
+    public var replayed: Int
+    /// Replay attempts that failed and were retried.
+    public var replayFailures: Int
+    /// Copies in the spool that the secondary has not acknowledged yet.
+    public var spoolDepth: Int
+    /// Bytes of undelivered records in the spool.
+    public var spoolBytes: Int
+    /// Corrupt or torn stretches found in the spool files since the backend opened it.
+    public var corruptions: [SpoolCorruption]
+    /// The last replay failure, while replay keeps failing; `nil` after a success.
+    public var lastReplayError: String?
+
+    public init(
+        writes: Int = 0,
+        primaryFailures: Int = 0,
+        secondaryFailures: Int = 0,
+        spooled: Int = 0,
+        replayed: Int = 0,
+        replayFailures: Int = 0,
+        spoolDepth: Int = 0,
+        spoolBytes: Int = 0,
+        corruptions: [SpoolCorruption] = [],
+        lastReplayError: String? = nil
+    ) {
+        self.writes = writes
+        self.primaryFailures = primaryFailures
+        self.secondaryFailures = secondaryFailures
+        self.spooled = spooled
+        self.replayed = replayed
+        self.replayFailures = replayFailures
+        self.spoolDepth = spoolDepth
+        self.spoolBytes = spoolBytes
+        self.corruptions = corruptions
+        self.lastReplayError = lastReplayError
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import Switchyard
+import SwitchyardInMemory
+import Testing
+
+@testable import SwitchyardCommands
+
+/// The rehearsal's phase logic on two in-memory brokers of this process: cheap, and independent of
+/// RabbitMQ and Kafka.
+@Suite(.timeLimit(.minutes(2))) struct RehearsalTests {
+    @Test func everyPhasePassesAndTheOutageIsSpooledAndReplayed() async throws {
+        let results = try await Self.rehearse { _ in }
+
+        #expect(results.map(\.phase) == RehearsalPhase.allCases)
+        for result in results {
+            #expect(result.passed, "\(result.line)")
+            #expect(result.published > 0 && result.consumed == result.published, "\(result.line)")
+            #expect(result.delivery.matched == result.published, "\(result.line)")
+            #expect((result.sides != nil) == result.phase.isDual, "\(result.line)")
+        }
+        let outage = try #require(results.first { $0.phase == .dualWriteCompare })
+        #expect((outage.sides?.dualWrite?.spooled ?? 0) > 0, "\(outage.line)")
+        #expect(outage.sides?.dualWrite?.spoolBacklog == 0, "\(outage.line)")
+        #expect(outage.fault?.drainedSeconds != nil, "\(outage.line)")
+        #expect(outage.line.hasPrefix("phase 2 dual-write+compare: published="))
+        #expect(results[3].line.hasPrefix("phase 3 new-primary: "))
+    }
+
+    /// The check that a rehearsal can fail: a hand-over that starts the new broker's group after the
+    /// writers switched, instead of before, skips the first messages of phase 3, and the phase fails.
+    @Test func aHandOverThatStartsTheNewGroupTooLateLosesMessagesAndFailsThePhase() async throws {
+        let results = try await Self.rehearse { configuration in
+            configuration.handOverMargin = .seconds(-3)
+            configuration.settleTimeout = .seconds(3)
+        }
+
+        let before = results.prefix(3).map(\.passed)
+        #expect(before == [true, true, true], "\(results.map(\.line))")
+        let cutover = results[3]
+        #expect(!cutover.passed)
+        #expect(cutover.lost > 0 && cutover.consumed < cutover.published, "\(cutover.line)")
+        #expect(cutover.line.contains("FAIL: delivery missing"), "\(cutover.line)")
+    }
+
+    /// Runs a short rehearsal on two fresh in-memory brokers, with `adjust` applied to its configuration.
+    private static func rehearse(_ adjust: (inout Rehearsal.Configuration) -> Void) async throws -> [RehearsalResult] {
+        let run = UUID().uuidString.lowercased()
+        let old = InMemoryBackend.shared(named: "rehearsal-old-\(run)")
+        let new = InMemoryBackend.shared(named: "rehearsal-new-\(run)")
+        let brokers = RehearsalBrokers(
+            oldName: "old",
+            newName: "new",
+            makeOld: { old },
+            makeNew: { new },
+            takeNewDown: { new.stopBroker() },
+            bringNewUp: { new.startBroker() }
+        )
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("rehearsal-\(run)").path
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        var configuration = Rehearsal.Configuration(topic: "prices-\(run)", group: "app-\(run)", spoolRoot: spool)
+        configuration.phaseSeconds = 1.5
+        configuration.outageSeconds = 1
+        configuration.symbols = 4
+        configuration.settleTimeout = .seconds(20)
+        adjust(&configuration)
+        let rehearsal = Rehearsal(configuration: configuration, brokers: brokers, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        return try await rehearsal.run(report: { _ in }, note: { _ in })
+    }
+}
