@@ -33,6 +33,9 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Messages per send; 1 sends them one at a time.")
     public var batch: Int = 1
 
+    @Option(help: "Sends (or batches) awaiting the broker's acknowledgement at once, each from its own task. Default: 1 on inmemory, whose send never waits; 1000 elsewhere, RabbitMQ's confirm window.")
+    public var inFlight: Int?
+
     @Option(help: "The consumer's prefetch: deliveries held unacknowledged at most.")
     public var prefetch: Int = 1000
 
@@ -57,6 +60,7 @@ public struct BenchCommand: AsyncParsableCommand {
         if messages < 1 { throw ValidationError("--messages must be at least 1.") }
         if size < 0 { throw ValidationError("--size must be 0 or more.") }
         if batch < 1 { throw ValidationError("--batch must be at least 1.") }
+        if let inFlight, inFlight < 1 { throw ValidationError("--in-flight must be at least 1.") }
         if prefetch < 1 { throw ValidationError("--prefetch must be at least 1.") }
         if partitions < 1 { throw ValidationError("--partitions must be at least 1.") }
         if rate < 0 { throw ValidationError("--rate must be 0 or more.") }
@@ -70,10 +74,11 @@ public struct BenchCommand: AsyncParsableCommand {
 
     /// Runs the bench on `io`: progress on its error stream, the table or JSON on its output.
     public func run(io: CommandIO) async throws {
-        let settings = BenchSettings(
+        let requested = BenchSettings(
             messages: messages,
             size: size,
             batch: batch,
+            inFlight: inFlight ?? 1,
             prefetch: prefetch,
             partitions: partitions,
             rate: rate,
@@ -81,6 +86,8 @@ public struct BenchCommand: AsyncParsableCommand {
         )
         try await CommandSession.run(global, io: io) { session in
             let backend = session.client.backend
+            var settings = requested
+            settings.inFlight = inFlight ?? (backend.name == "inmemory" ? 1 : 1000)
             let progress = BenchProgress(sink: io.errors)
             progress.show("preparing \(messages) messages of \(size) bytes")
             let workload = BenchWorkload(count: messages, size: size, batch: batch)

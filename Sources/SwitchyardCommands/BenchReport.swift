@@ -10,6 +10,7 @@ struct BenchReport: Codable, Sendable {
     var messages: Int
     var size: Int
     var batch: Int
+    var inFlight: Int
     var prefetch: Int
     var partitions: Int
     var runs: Int
@@ -35,6 +36,7 @@ struct BenchReport: Codable, Sendable {
         self.messages = settings.messages
         self.size = settings.size
         self.batch = settings.batch
+        self.inFlight = settings.inFlight
         self.prefetch = settings.prefetch
         self.partitions = settings.partitions
         self.runs = runs
@@ -70,7 +72,7 @@ struct BenchReport: Codable, Sendable {
     /// A table of the medians, with the baseline and the ratio when there is one.
     func text() -> String {
         var lines = [
-            "switchyard bench: backend=\(backend) messages=\(messages) size=\(size)B batch=\(batch) prefetch=\(prefetch) partitions=\(partitions) runs=\(runs) cores=\(cores) (medians)"
+            "switchyard bench: backend=\(backend) messages=\(messages) size=\(size)B batch=\(batch) inFlight=\(inFlight) prefetch=\(prefetch) partitions=\(partitions) runs=\(runs) cores=\(cores) (medians)"
         ]
         var header = [pad("", 24), pad("produce msg/s", 15), pad("consume msg/s", 15), pad("pipeline msg/s", 16), pad("pipe p50", 10), pad("pipe p99", 10)]
         if rate > 0 {

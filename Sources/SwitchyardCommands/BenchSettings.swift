@@ -6,6 +6,8 @@ struct BenchSettings: Sendable {
     var size: Int
     /// Messages per send; 1 sends them one by one.
     var batch: Int
+    /// Sends (or batches) awaiting their acknowledgement at once.
+    var inFlight: Int
     /// The consumer's prefetch.
     var prefetch: Int
     /// Partitions of each bench topic.

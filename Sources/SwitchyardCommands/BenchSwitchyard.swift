@@ -2,8 +2,13 @@ import Histogram
 import Logging
 import Switchyard
 
-/// Measures a Switchyard backend: sends one by one (or in batches), receives with a per-message ack,
-/// and both at once. Every phase uses a fresh topic, so runs do not see each other's messages.
+/// Measures a Switchyard backend: sends one by one (or in batches) with up to `inFlight` awaiting their
+/// acknowledgement, receives with a per-message ack, and both at once. Every phase uses a fresh topic,
+/// so runs do not see each other's messages.
+///
+/// On a backend with replay the consumer starts at the earliest message. On one without (RabbitMQ's
+/// classic and quorum queues), the group is created before the produce phase, so that its queue holds
+/// what is sent, and the consumer then starts at the group's committed position.
 struct BenchSwitchyard: Sendable {
     let backend: any MessagingBackend
     let settings: BenchSettings
@@ -14,6 +19,9 @@ struct BenchSwitchyard: Sendable {
     func measure(_ workload: BenchWorkload, run: Int, progress: BenchProgress) async throws -> BenchRow {
         let label = "[run \(run)] \(backend.name)"
         let loaded = try await makeTopic("r\(run)-load")
+        if !backend.capabilities.contains(.replay) {
+            try await makeConsumer(loaded).close()
+        }
         let produced = try await produce(workload, to: loaded, progress: progress, label: label + " produce")
         let consumed = try await consume(from: loaded, count: workload.messages.count, progress: progress, label: label + " consume")
         let pipeline = try await pipeline(workload, progress: progress, label: label + " pipeline", topic: try await makeTopic("r\(run)-pipe"))
@@ -43,7 +51,11 @@ struct BenchSwitchyard: Sendable {
     private func makeConsumer(_ topic: String) async throws -> Consumer {
         try await backend.makeConsumer(
             topic: topic,
-            options: ConsumerOptions(group: "bench", startPosition: .earliest, prefetch: settings.prefetch),
+            options: ConsumerOptions(
+                group: "bench",
+                startPosition: backend.capabilities.contains(.replay) ? .earliest : .committed,
+                prefetch: settings.prefetch
+            ),
             logger: logger
         )
     }
@@ -111,23 +123,43 @@ struct BenchSwitchyard: Sendable {
         return (elapsed, latency)
     }
 
+    /// Sends the workload, message by message or batch by batch, with up to `settings.inFlight` sends
+    /// awaiting their outcome at once: that many tasks each send every `inFlight`-th unit in turn.
     private func send(_ workload: BenchWorkload, with producer: Producer, to topic: String, progress: BenchProgress, label: String) async throws {
         let total = workload.messages.count
-        if workload.batches.isEmpty {
+        let units = workload.batches.isEmpty ? workload.messages.count : workload.batches.count
+        let lanes = min(settings.inFlight, units)
+        if lanes <= 1 {
             var sent = 0
-            for message in workload.messages {
-                try await producer.send(message, to: topic)
-                sent += 1
+            for unit in 0..<units {
+                sent += try await Self.send(unit, of: workload, with: producer, to: topic)
                 progress.update(label, done: sent, total: total)
             }
-        } else {
-            var sent = 0
-            for batch in workload.batches {
-                try await producer.send(batch, to: topic)
-                sent += batch.count
-                progress.update(label, done: sent, total: total)
-            }
+            return
         }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<lanes {
+                group.addTask {
+                    for unit in stride(from: lane, to: units, by: lanes) {
+                        try await Self.send(unit, of: workload, with: producer, to: topic)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        progress.update(label, done: total, total: total)
+    }
+
+    /// Sends message or batch `unit` of the workload and returns how many messages that was.
+    @discardableResult
+    private static func send(_ unit: Int, of workload: BenchWorkload, with producer: Producer, to topic: String) async throws -> Int {
+        if workload.batches.isEmpty {
+            try await producer.send(workload.messages[unit], to: topic)
+            return 1
+        }
+        let batch = workload.batches[unit]
+        try await producer.send(batch, to: topic)
+        return batch.count
     }
 
     /// Receives `count` deliveries, acking each one, and records their publish-to-consume latency.
