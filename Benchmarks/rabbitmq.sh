@@ -3,8 +3,9 @@
 # command, on classic and on quorum queues, against the local broker (`.ci/start-rabbitmq`).
 #
 # Every client does the same work: MESSAGES persistent messages of 100 bytes, published mandatory in
-# confirm mode with at most 1000 unconfirmed, then consumed with prefetch 1000 and one ack per message
-# (see rabbitmq_baseline.c and rabbitmq_pika.py). Each round runs C, pika and `switchyard bench` one
+# confirm mode with at most 1000 unconfirmed, then consumed with prefetch 1000 and manual acks; C and
+# Switchyard coalesce the acks of what they handled in one pass into one `multiple` ack, pika acks
+# each message (see rabbitmq_baseline.c and rabbitmq_pika.py). Each round runs C, pika and `switchyard bench` one
 # after another, in a virtual host of their own that is created afresh; the script prints every
 # round, then the medians over the rounds and the ratios of the medians.
 #
@@ -42,7 +43,7 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -srm), $(nproc) cores, rabbitmq-server $(rabbitmqctl -q version 2>/dev/null), librabbitmq $(pkg-config --modversion librabbitmq), pika $(python3 -c 'import pika; print(pika.__version__)')"
-echo "# $messages persistent messages of $size B; confirm window $window; prefetch $prefetch; one ack per message; $runs rounds"
+echo "# $messages persistent messages of $size B; confirm window $window; prefetch $prefetch; acks coalesced with multiple (C, Switchyard) or one per message (pika); $runs rounds"
 for queue_type in $queue_types; do
   declare -A results=() medians=()
   for run in $(seq 1 "$runs"); do

@@ -6,7 +6,8 @@ channel waits for each confirm in turn, which would be a window of 1):
   publish: N persistent messages of SIZE bytes, mandatory, in confirm mode, at most WINDOW
            unconfirmed at once, with the properties and headers Switchyard sends. The clock runs from
            the first publish to the last confirm.
-  consume: basic.qos PREFETCH, basic.consume with manual acks, one ack per delivery (no multiple).
+  consume: basic.qos PREFETCH, basic.consume with manual acks, one ack per delivery (pika has no
+           hook for "input used up", so it does not coalesce acks with multiple as the others do).
            The clock runs from basic.consume-ok to the ack of the N-th delivery.
 
 Prints one line: `publish=<msg/s> consume=<msg/s>`.

@@ -1,3 +1,4 @@
+import DequeModule
 import Glibc
 import Switchyard
 
@@ -7,6 +8,10 @@ import Switchyard
 /// binds it with `#`, sets the prefetch and starts consuming on channel 1 with manual acks. Each
 /// connect starts a new epoch, so settlements meant for a dead channel are refused instead of
 /// acknowledging whatever has the same tag on the new one.
+///
+/// Acks are written when the owner thread has run the queued jobs (``pump(_:)``): the longest run of
+/// acked deliveries at the front of the unsettled ones goes out as one `basic.ack` with `multiple`,
+/// any other ack on its own. Deliveries read in one go are handed to a waiting receive at once.
 ///
 /// With stream queues it consumes the topic's stream instead, from the start position's
 /// `x-stream-offset`. It remembers the offsets of the deliveries not yet settled, and after a
@@ -28,6 +33,12 @@ final class ConsumerRole: ConnectionRole {
     private var skipBefore: Int64?
     /// Stream only: the stream offsets of unsettled deliveries, by delivery tag.
     private var unsettledOffsets: [UInt64: Int64] = [:]
+    /// This epoch's unsettled delivery tags in delivery order, with settled ones removed lazily.
+    private var unsettledTags = Deque<UInt64>()
+    /// Acks not yet written.
+    private var pendingAcks = Set<UInt64>()
+    /// Tags acked or requeued on their own, still in ``unsettledTags``.
+    private var settledAlone = Set<UInt64>()
     private var lastOffset: Int64?
     private var resumeOffset: Int64?
     private var epoch: UInt64 = 0
@@ -82,6 +93,9 @@ final class ConsumerRole: ConnectionRole {
         try session.setPrefetch(prefetch, on: Self.channel)
         consumerTag = try session.consume(queue, arguments: consumeArguments, on: Self.channel)
         unsettledOffsets = [:]
+        unsettledTags = []
+        pendingAcks = []
+        settledAlone = []
         epoch += 1
         attached = true
         inbox.begin(epoch: epoch)
@@ -125,12 +139,14 @@ final class ConsumerRole: ConnectionRole {
             let (message, attempt) = WireFormat.decode(delivery)
             if let skipBefore {
                 if let publishedAt = message.publishedAt, publishedAt < skipBefore {
-                    try session.ack(delivery.deliveryTag, on: Self.channel)
+                    unsettledTags.append(delivery.deliveryTag)
+                    pendingAcks.insert(delivery.deliveryTag)
                     return
                 }
                 self.skipBefore = nil
             }
             if let streamOffset { unsettledOffsets[delivery.deliveryTag] = streamOffset }
+            unsettledTags.append(delivery.deliveryTag)
             inbox.deliver(ReceivedMessage(
                 message: message,
                 position: DeliveryPosition(offset: streamOffset, deliveryTag: delivery.deliveryTag, redelivered: delivery.redelivered),
@@ -164,10 +180,38 @@ final class ConsumerRole: ConnectionRole {
         }
         if requeue {
             try session.requeue(tag, on: Self.channel)
+            settledAlone.insert(tag)
         } else {
-            try session.ack(tag, on: Self.channel)
+            pendingAcks.insert(tag)
         }
         unsettledOffsets[tag] = nil
+    }
+
+    /// Writes the pending acks and hands what was delivered to a waiting receive.
+    func pump(_ session: AMQPSession) throws(AMQPFailure) {
+        try writeAcks(on: session)
+        inbox.serve()
+    }
+
+    private func writeAcks(on session: AMQPSession) throws(AMQPFailure) {
+        guard !pendingAcks.isEmpty, attached else { return }
+        var highest: UInt64?
+        while let first = unsettledTags.first {
+            if pendingAcks.remove(first) != nil {
+                highest = first
+            } else if settledAlone.remove(first) == nil {
+                break
+            }
+            unsettledTags.removeFirst()
+        }
+        if let highest {
+            try session.ack(highest, multiple: true, on: Self.channel)
+        }
+        for tag in pendingAcks {
+            try session.ack(tag, on: Self.channel)
+            settledAlone.insert(tag)
+        }
+        pendingAcks.removeAll()
     }
 
     /// Cancels the consumer, then pauses for the close grace before the channel closes.
@@ -180,6 +224,7 @@ final class ConsumerRole: ConnectionRole {
         inbox.close()
         guard let session, attached, let consumerTag else { return }
         do {
+            try writeAcks(on: session)
             try session.cancel(consumerTag, on: Self.channel)
         } catch {
             return

@@ -76,13 +76,18 @@ final class DeliveryInbox: Sendable {
         }
     }
 
-    /// Adds a delivery from the owner thread and hands it to the oldest waiting receive.
+    /// Adds a delivery from the owner thread; ``serve()`` hands it out.
     func deliver(_ message: ReceivedMessage) {
         state.withLock { state in
             guard !state.closed, state.epoch == message.token.epoch else { return }
             state.buffer.append(message)
-            serveWaiter(&state)
         }
+    }
+
+    /// Hands what was delivered to the oldest waiting receive. The owner thread calls it once per
+    /// batch of frames it read, so a batch costs one wake-up of the receiving task, not one each.
+    func serve() {
+        state.withLock { serveWaiter(&$0) }
     }
 
     /// Claims a handed-out delivery for settling and returns its delivery tag.
@@ -129,11 +134,12 @@ final class DeliveryInbox: Sendable {
         for waiter in waiters { waiter.continuation.resume(returning: []) }
     }
 
-    /// Hands buffered deliveries to the oldest waiting receive, if the limit leaves room.
+    /// Hands buffered deliveries to the waiting receives, oldest first, while the limit leaves room.
     private func serveWaiter(_ state: inout State) {
-        guard !state.waiters.isEmpty, !state.buffer.isEmpty, state.handedOut.count < limit else { return }
-        let waiter = state.waiters.removeFirst()
-        waiter.continuation.resume(returning: take(waiter.maxMessages, from: &state))
+        while !state.waiters.isEmpty, !state.buffer.isEmpty, state.handedOut.count < limit {
+            let waiter = state.waiters.removeFirst()
+            waiter.continuation.resume(returning: take(waiter.maxMessages, from: &state))
+        }
     }
 
     private func take(_ maxMessages: Int, from state: inout State) -> [ReceivedMessage] {
