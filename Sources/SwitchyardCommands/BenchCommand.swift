@@ -38,7 +38,7 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Messages per send; 1 sends them one at a time (default 1; 1000 on kafka).")
     public var batch: Int?
 
-    @Option(help: "Sends (or batches) kept in flight at once (default 1; 64 on kafka, where a send waits for its delivery report).")
+    @Option(help: "Sends (or batches) awaiting the broker's acknowledgement at once (default 1 on inmemory, whose send never waits; 64 batches on kafka; 1000 on rabbitmq, its confirm window).")
     public var inFlight: Int?
 
     @Option(help: "The consumer's prefetch: deliveries held unacknowledged at most (default 1000; 20000 on kafka).")
@@ -85,7 +85,7 @@ public struct BenchCommand: AsyncParsableCommand {
         try await CommandSession.run(global, io: io, mockKafkaBrokers: 3) { session in
             let backend = session.client.backend
             let kafka = backend as? KafkaBackend
-            let settings = settings(onKafka: kafka != nil)
+            let settings = settings(onKafka: kafka != nil, backendName: backend.name)
             let progress = BenchProgress(sink: io.errors)
             progress.show("preparing \(settings.messages) messages of \(size) bytes")
             let workload = BenchWorkload(count: settings.messages, size: size, batch: settings.batch)
@@ -128,12 +128,12 @@ public struct BenchCommand: AsyncParsableCommand {
     }
 
     /// The options with the defaults of the backend filled in.
-    func settings(onKafka: Bool) -> BenchSettings {
+    func settings(onKafka: Bool, backendName: String) -> BenchSettings {
         BenchSettings(
             messages: messages ?? (onKafka ? 50_000 : 200_000),
             size: size,
             batch: batch ?? (onKafka ? 1000 : 1),
-            inFlight: inFlight ?? (onKafka ? 64 : 1),
+            inFlight: inFlight ?? (onKafka ? 64 : backendName == "inmemory" ? 1 : 1000),
             prefetch: prefetch ?? (onKafka ? 20_000 : 1000),
             partitions: partitions ?? (onKafka ? 6 : 4),
             rate: rate,

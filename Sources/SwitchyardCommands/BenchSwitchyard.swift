@@ -2,8 +2,13 @@ import Histogram
 import Logging
 import Switchyard
 
-/// Measures a Switchyard backend: sends one by one (or in batches), receives with a per-message ack,
-/// and both at once. Every phase uses a fresh topic, so runs do not see each other's messages.
+/// Measures a Switchyard backend: sends one by one (or in batches) with up to `inFlight` awaiting their
+/// acknowledgement, receives with a per-message ack, and both at once. Every phase uses a fresh topic,
+/// so runs do not see each other's messages.
+///
+/// On a backend with replay the consumer starts at the earliest message. On one without (RabbitMQ's
+/// classic and quorum queues), the group is created before the produce phase, so that its queue holds
+/// what is sent, and the consumer then starts at the group's committed position.
 struct BenchSwitchyard: Sendable {
     let backend: any MessagingBackend
     let settings: BenchSettings
@@ -14,6 +19,9 @@ struct BenchSwitchyard: Sendable {
     func measure(_ workload: BenchWorkload, run: Int, progress: BenchProgress) async throws -> BenchRow {
         let label = "[run \(run)] \(backend.name)"
         let loaded = try await makeTopic("r\(run)-load")
+        if !backend.capabilities.contains(.replay) {
+            try await makeConsumer(loaded).close()
+        }
         let produced = try await produce(workload, to: loaded, progress: progress, label: label + " produce")
         let consumed = try await consume(from: loaded, count: workload.messages.count, progress: progress, label: label + " consume")
         let pipeline = try await pipeline(workload, progress: progress, label: label + " pipeline", topic: try await makeTopic("r\(run)-pipe"))
@@ -43,7 +51,11 @@ struct BenchSwitchyard: Sendable {
     private func makeConsumer(_ topic: String) async throws -> Consumer {
         try await backend.makeConsumer(
             topic: topic,
-            options: ConsumerOptions(group: "bench", startPosition: .earliest, prefetch: settings.prefetch),
+            options: ConsumerOptions(
+                group: "bench",
+                startPosition: backend.capabilities.contains(.replay) ? .earliest : .committed,
+                prefetch: settings.prefetch
+            ),
             logger: logger
         )
     }

@@ -107,7 +107,7 @@ public enum BackendFactory {
     /// The RabbitMQ backend for these settings.
     ///
     /// - Throws: ``SwitchyardError/Code/invalidConfiguration`` for a bad `rabbitmq.url` (the message
-    ///   hides the password), and ``SwitchyardError/Code/unsupported`` for the `stream` queue type.
+    ///   hides the password).
     static func makeRabbitMQ(_ settings: SwitchyardSettings.RabbitMQ, logger: Logger) throws(SwitchyardError) -> RabbitMQBackend {
         let queueType: RabbitMQBackend.QueueType
         switch settings.queueType {
@@ -116,10 +116,7 @@ public enum BackendFactory {
         case .quorum:
             queueType = .quorum
         case .stream:
-            throw SwitchyardError(
-                .unsupported,
-                "rabbitmq.queueType stream is not supported yet: over AMQP 0-9-1 a stream gives replay but neither competing consumers nor a group's committed position. Use quorum (the default) or classic."
-            )
+            queueType = .stream
         }
         let endpoint = try RabbitMQEndpoint(url: settings.url)
         return try RabbitMQBackend(configuration: RabbitMQBackend.Configuration(endpoint: endpoint, queueType: queueType), logger: logger)

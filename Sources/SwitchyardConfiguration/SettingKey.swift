@@ -76,7 +76,7 @@ extension SettingKey {
         boolean("inmemory.autoCreateTopics", \.inmemory.autoCreateTopics, summary: "Sending to a missing topic creates it."),
         list("kafka.bootstrapServers", \.kafka.bootstrapServers, summary: "Comma-separated host:port pairs of the Kafka cluster."),
         url("rabbitmq.url", \.rabbitmq.url, schemes: ["amqp", "amqps"], summary: "The RabbitMQ broker, amqp://user:password@host:port/vhost."),
-        choice("rabbitmq.queueType", \.rabbitmq.queueType, summary: "The queue type of consumer-group queues."),
+        choice("rabbitmq.queueType", \.rabbitmq.queueType, summary: "The queue type: quorum (default) or classic queues per consumer group, or one stream per topic (replay)."),
         choice("dual.primary", \.dual.primary, summary: "The backend that must acknowledge every dual-written send."),
         choice("dual.secondary", \.dual.secondary, summary: "The backend that receives a spooled, retried copy."),
         choice("dual.readFrom", \.dual.readFrom, summary: "The side that consumers read from."),

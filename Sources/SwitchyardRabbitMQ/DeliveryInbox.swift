@@ -4,7 +4,9 @@ import Switchyard
 /// The deliveries a consumer's connection has received, shared between its owner thread (which adds
 /// them) and the tasks that receive and settle them.
 ///
-/// The broker's prefetch bounds what it holds. A delivery belongs to the channel epoch it arrived
+/// The broker's prefetch bounds what it holds, except on stream queues, which deliver whole chunks
+/// and can overshoot it; so the inbox itself never hands out more than `limit` unsettled deliveries,
+/// and a receive waits for a settlement when the limit is reached. A delivery belongs to the channel epoch it arrived
 /// on: after a reconnect the broker redelivers everything unacknowledged, so older deliveries are
 /// dropped and can no longer be settled.
 final class DeliveryInbox: Sendable {
@@ -24,6 +26,12 @@ final class DeliveryInbox: Sendable {
     }
 
     private let state = LockedValue(State())
+    private let limit: Int
+
+    /// - Parameter limit: the most deliveries handed out and not yet settled; the consumer's prefetch.
+    init(limit: Int) {
+        self.limit = max(1, limit)
+    }
 
     /// Waits for at least one delivery and returns up to `maxMessages`; see ``ConsumerDriver/receive(maxMessages:)``.
     func receive(maxMessages: Int) async throws -> [ReceivedMessage] {
@@ -36,8 +44,8 @@ final class DeliveryInbox: Sendable {
                 state.withLock { state in
                     if state.closed {
                         continuation.resume(throwing: SwitchyardError(.consumerClosed, "The consumer is closed. Create a new consumer to receive more messages."))
-                    } else if !state.buffer.isEmpty {
-                        continuation.resume(returning: Self.take(maxMessages, from: &state))
+                    } else if !state.buffer.isEmpty, state.handedOut.count < limit {
+                        continuation.resume(returning: take(maxMessages, from: &state))
                     } else if Task.isCancelled {
                         continuation.resume(throwing: CancellationError())
                     } else {
@@ -68,16 +76,18 @@ final class DeliveryInbox: Sendable {
         }
     }
 
-    /// Adds a delivery from the owner thread and hands it to the oldest waiting receive.
+    /// Adds a delivery from the owner thread; ``serve()`` hands it out.
     func deliver(_ message: ReceivedMessage) {
         state.withLock { state in
             guard !state.closed, state.epoch == message.token.epoch else { return }
             state.buffer.append(message)
-            if !state.waiters.isEmpty {
-                let waiter = state.waiters.removeFirst()
-                waiter.continuation.resume(returning: Self.take(waiter.maxMessages, from: &state))
-            }
         }
+    }
+
+    /// Hands what was delivered to the oldest waiting receive. The owner thread calls it once per
+    /// batch of frames it read, so a batch costs one wake-up of the receiving task, not one each.
+    func serve() {
+        state.withLock { serveWaiter(&$0) }
     }
 
     /// Claims a handed-out delivery for settling and returns its delivery tag.
@@ -87,7 +97,9 @@ final class DeliveryInbox: Sendable {
     func claim(_ token: DeliveryToken) throws(SwitchyardError) -> UInt64 {
         let tag = UInt64(bitPattern: token.sequence)
         let claimed = state.withLock { state in
-            state.epoch == token.epoch && state.handedOut.removeValue(forKey: tag) != nil
+            guard state.epoch == token.epoch, state.handedOut.removeValue(forKey: tag) != nil else { return false }
+            serveWaiter(&state)
+            return true
         }
         guard claimed else {
             throw SwitchyardError(
@@ -106,6 +118,7 @@ final class DeliveryInbox: Sendable {
                 return state.handedOut.removeValue(forKey: UInt64(bitPattern: token.sequence))
             }
             for message in returned { state.buffer.prepend(message) }
+            serveWaiter(&state)
         }
     }
 
@@ -121,8 +134,16 @@ final class DeliveryInbox: Sendable {
         for waiter in waiters { waiter.continuation.resume(returning: []) }
     }
 
-    private static func take(_ maxMessages: Int, from state: inout State) -> [ReceivedMessage] {
-        let count = min(maxMessages, state.buffer.count)
+    /// Hands buffered deliveries to the waiting receives, oldest first, while the limit leaves room.
+    private func serveWaiter(_ state: inout State) {
+        while !state.waiters.isEmpty, !state.buffer.isEmpty, state.handedOut.count < limit {
+            let waiter = state.waiters.removeFirst()
+            waiter.continuation.resume(returning: take(waiter.maxMessages, from: &state))
+        }
+    }
+
+    private func take(_ maxMessages: Int, from state: inout State) -> [ReceivedMessage] {
+        let count = min(maxMessages, state.buffer.count, limit - state.handedOut.count)
         let taken = Array(state.buffer.prefix(count))
         state.buffer.removeFirst(count)
         for message in taken {

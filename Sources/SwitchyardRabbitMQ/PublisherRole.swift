@@ -16,6 +16,8 @@ final class PublisherRole: ConnectionRole {
     private static let checkChannel: UInt16 = 2
 
     private let window: Int
+    /// Whether repeated headers are packed (stream queues drop field arrays); see ``WireFormat``.
+    private let packRepeatedHeaders: Bool
     private var waiting = Deque<PendingPublish>()
     private var unconfirmed = Deque<(tag: UInt64, publish: PendingPublish)>()
     private var nextTag: UInt64 = 1
@@ -23,8 +25,9 @@ final class PublisherRole: ConnectionRole {
     private var knownExchanges = Set<String>()
     private var flushWaiters: [(upTo: UInt64, done: @Sendable () -> Void)] = []
 
-    init(window: Int) {
+    init(window: Int, packRepeatedHeaders: Bool) {
         self.window = max(1, window)
+        self.packRepeatedHeaders = packRepeatedHeaders
     }
 
     /// Queues sends in order.
@@ -111,7 +114,7 @@ final class PublisherRole: ConnectionRole {
                     continue
                 }
             }
-            let (routingKey, properties) = WireFormat.encode(next.message)
+            let (routingKey, properties) = WireFormat.encode(next.message, packRepeated: packRepeatedHeaders)
             try session.publish(to: next.topic, routingKey: routingKey, properties: properties, body: next.message.payload, on: Self.publishChannel)
             waiting.removeFirst()
             unconfirmed.append((nextTag, next))

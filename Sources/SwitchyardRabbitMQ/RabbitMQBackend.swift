@@ -17,7 +17,8 @@ import Synchronization
 /// Capabilities follow ``Configuration/queueType``: quorum queues count delivery attempts exactly
 /// (`x-delivery-count`), classic queues only flag redeliveries. Neither replays: a group's queue
 /// holds only what arrived after it was declared, so starting at `.earliest` or a time is
-/// ``SwitchyardError/Code/unsupported``. Sending to a topic that was never ensured fails with
+/// ``SwitchyardError/Code/unsupported``. Stream queues replay but have no competing consumers and no
+/// requeue (see ``QueueType/stream``). Sending to a topic that was never ensured fails with
 /// ``SwitchyardError/Code/topicNotFound``.
 public final class RabbitMQBackend: MessagingBackend {
     /// The type of the queues declared for consumer groups.
@@ -26,6 +27,21 @@ public final class RabbitMQBackend: MessagingBackend {
         case classic
         /// Replicated Raft queues that count deliveries; the default.
         case quorum
+        /// One append-only stream queue per topic, named after the topic, declared with the topic
+        /// and bound to its exchange, so it keeps every message sent from then on.
+        ///
+        /// Every consumer reads the whole stream from its own start position (`x-stream-offset`):
+        /// `.earliest` is the oldest message the stream still holds, `.timestamp` the first one
+        /// published at or after that time, and `.latest` and `.committed` the next one appended.
+        /// AMQP 0-9-1 keeps no committed position for a stream, so `.committed` cannot resume where a
+        /// group left off: a restarted consumer starts after the newest message, and what was sent
+        /// while none ran is reached only by starting at `.earliest` or at a time. Acks are flow
+        /// control only (they free prefetch credit); the stream keeps every message until its
+        /// retention removes it. A group has one consumer at a time (a second one in this backend
+        /// is ``SwitchyardError/Code/unsupported``), and `nack(requeue: true)` below the last
+        /// attempt is ``SwitchyardError/Code/unsupported`` because a stream cannot redeliver;
+        /// dead-lettering works.
+        case stream
     }
 
     /// How the backend connects and what it declares.
@@ -106,6 +122,8 @@ public final class RabbitMQBackend: MessagingBackend {
 
     private let logger: Logger
     private let shutDown = Atomic<Bool>(false)
+    /// The groups with a consumer open on a stream, as `topic/group`; see ``QueueType/stream``.
+    private let streamReaders = LockedValue(Set<String>())
 
     /// Creates a backend. It connects lazily: each producer, consumer and `ensureTopic` opens its own
     /// connection, so a broker that is down shows up as a retriable error there.
@@ -120,15 +138,18 @@ public final class RabbitMQBackend: MessagingBackend {
         }
         self.configuration = configuration
         self.logger = logger
-        var capabilities: BackendCapabilities = [.persistent, .orderedPerKey, .competingConsumers, .deadLetter]
-        if configuration.queueType == .quorum {
-            capabilities.insert(.deliveryAttemptCount)
+        switch configuration.queueType {
+        case .quorum: capabilities = [.persistent, .orderedPerKey, .competingConsumers, .deadLetter, .deliveryAttemptCount]
+        case .classic: capabilities = [.persistent, .orderedPerKey, .competingConsumers, .deadLetter]
+        case .stream: capabilities = [.persistent, .replay, .orderedPerKey, .deadLetter]
         }
-        self.capabilities = capabilities
     }
 
-    /// Declares the topic's durable exchange on a short-lived connection. Partitions and the
-    /// replication factor do not apply to exchanges and are ignored.
+    /// Declares the topic's durable exchange on a short-lived connection. With stream queues it also
+    /// declares the topic's stream bound to it. With group queues, a dead-letter topic (`<topic>.dlq`)
+    /// also gets the durable queue of a group named `kept`, so that dead letters are stored (and sends
+    /// to it are not unroutable) even when no other group exists; consume them with group `kept`.
+    /// Partitions and the replication factor do not apply and are ignored.
     public func ensureTopic(_ spec: TopicSpec) async throws(SwitchyardError) {
         try validate(spec)
         try checkOpen()
@@ -137,9 +158,10 @@ public final class RabbitMQBackend: MessagingBackend {
             makeRole: { TopologyRole() }
         )
         let closed = SwitchyardError(.internalError, "The topology connection stopped while declaring topic '\(spec.name)'. Retry.")
+        let queueType = configuration.queueType
         do {
             try await owner.perform(closed: closed) { role, session throws(AMQPFailure) in
-                try role.declare(spec.name, on: session)
+                try role.declare(spec.name, queueType: queueType, on: session)
             }
         } catch {
             await owner.stop()
@@ -151,38 +173,62 @@ public final class RabbitMQBackend: MessagingBackend {
     public func makeProducerDriver(options: ProducerOptions, logger: Logger) async throws(SwitchyardError) -> any ProducerDriver {
         try checkOpen()
         let window = configuration.confirmWindow
+        let packRepeatedHeaders = configuration.queueType == .stream
         let owner = try await ConnectionOwner.start(
             endpoint: configuration.endpoint, settings: configuration.connection, logger: logger,
-            makeRole: { PublisherRole(window: window) }
+            makeRole: { PublisherRole(window: window, packRepeatedHeaders: packRepeatedHeaders) }
         )
         return RabbitMQProducerDriver(owner: owner, sendTimeout: options.sendTimeout)
     }
 
     public func makeConsumerDriver(topic: String, options: ConsumerOptions, logger: Logger) async throws(SwitchyardError) -> any ConsumerDriver {
         try checkOpen()
-        switch options.startPosition {
-        case .earliest, .timestamp:
-            try require(.replay, for: "Starting at \(options.startPosition)")
-        case .latest, .committed:
-            break
+        let queueType = configuration.queueType
+        if queueType != .stream {
+            switch options.startPosition {
+            case .earliest, .timestamp:
+                throw SwitchyardError(
+                    .unsupported,
+                    "Starting at \(options.startPosition) needs replay, which RabbitMQ \(queueType) queues lack: a group's queue holds only what arrived after it was declared. Set rabbitmq.queueType to stream for replay, or start at .committed or .latest."
+                )
+            case .latest, .committed:
+                break
+            }
         }
-        if let group = options.group {
+        if let group = options.group, queueType != .stream {
             _ = try Topology.queueName(topic: topic, group: group)
         }
-        let inbox = DeliveryInbox()
-        let queueType = configuration.queueType
-        let closeGrace = configuration.consumerCloseGrace
-        let owner = try await ConnectionOwner.start(
-            endpoint: configuration.endpoint, settings: configuration.connection, logger: logger,
-            makeRole: {
-                ConsumerRole(
-                    topic: topic, group: options.group, queueType: queueType,
-                    singleActiveConsumer: options.ordering == .perKey, prefetch: options.prefetch,
-                    closeGrace: closeGrace, inbox: inbox
+        let readerKey = queueType == .stream ? options.group.map { "\(topic)/\($0)" } : nil
+        if let readerKey, let group = options.group {
+            let added = streamReaders.withLock { $0.insert(readerKey).inserted }
+            guard added else {
+                throw SwitchyardError(
+                    .unsupported,
+                    "Group '\(group)' already has a consumer on topic '\(topic)'. On RabbitMQ stream queues every consumer reads the whole stream, so a group cannot share its messages between consumers (no competingConsumers). Close the other consumer first, or use quorum queues."
                 )
             }
-        )
-        return RabbitMQConsumerDriver(owner: owner, inbox: inbox)
+        }
+        let readers = streamReaders
+        let leave: @Sendable () -> Void = { if let readerKey { readers.withLock { _ = $0.remove(readerKey) } } }
+        let inbox = DeliveryInbox(limit: options.prefetch)
+        let closeGrace = configuration.consumerCloseGrace
+        let owner: ConnectionOwner<ConsumerRole>
+        do {
+            owner = try await ConnectionOwner.start(
+                endpoint: configuration.endpoint, settings: configuration.connection, logger: logger,
+                makeRole: {
+                    ConsumerRole(
+                        topic: topic, group: options.group, queueType: queueType,
+                        singleActiveConsumer: options.ordering == .perKey && queueType != .stream, prefetch: options.prefetch,
+                        start: options.startPosition, closeGrace: closeGrace, inbox: inbox
+                    )
+                }
+            )
+        } catch {
+            leave()
+            throw error
+        }
+        return RabbitMQConsumerDriver(owner: owner, inbox: inbox, canRequeue: queueType != .stream, leave: leave)
     }
 
     /// Marks the backend shut down; producers and consumers close their own connections. Calling it

@@ -6,15 +6,22 @@ final class RabbitMQConsumerDriver: ConsumerDriver {
     private let owner: ConnectionOwner<ConsumerRole>
     private let inbox: DeliveryInbox
     private let closed = Atomic<Bool>(false)
+    private let canRequeue: Bool
+    private let leave: @Sendable () -> Void
 
     private static let closedError = SwitchyardError(
         .consumerClosed,
         "The consumer is closed; its unsettled deliveries went back to the group. Settle deliveries before closing the consumer."
     )
 
-    init(owner: ConnectionOwner<ConsumerRole>, inbox: DeliveryInbox) {
+    /// - Parameters:
+    ///   - canRequeue: `false` on stream queues, which cannot deliver a message again.
+    ///   - leave: called once when the consumer closes or is released.
+    init(owner: ConnectionOwner<ConsumerRole>, inbox: DeliveryInbox, canRequeue: Bool, leave: @escaping @Sendable () -> Void) {
         self.owner = owner
         self.inbox = inbox
+        self.canRequeue = canRequeue
+        self.leave = leave
     }
 
     func receive(maxMessages: Int) async throws -> [ReceivedMessage] {
@@ -26,6 +33,12 @@ final class RabbitMQConsumerDriver: ConsumerDriver {
     }
 
     func requeue(_ token: DeliveryToken) async throws(SwitchyardError) {
+        guard canRequeue else {
+            throw SwitchyardError(
+                .unsupported,
+                "RabbitMQ stream queues cannot deliver a message again, so nack(requeue: true) is not available; the delivery is still unsettled. Ack it, dead-letter it (nack(requeue: false) or deadLetter(reason:)), or use quorum queues."
+            )
+        }
         try await settle(token, requeue: true)
     }
 
@@ -37,17 +50,30 @@ final class RabbitMQConsumerDriver: ConsumerDriver {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         inbox.close()
         await owner.stop()
+        leave()
     }
 
     deinit {
         owner.requestStop()
+        if !closed.load(ordering: .acquiring) { leave() }
     }
 
+    /// Claims the delivery, then hands the `basic.ack` or `basic.nack` to the owner thread and returns
+    /// without waiting for it to be written: AMQP never confirms a settlement, so waiting would promise
+    /// nothing more. A settlement queued just before its connection drops is discarded with that
+    /// channel, and the broker delivers the message again (at-least-once), exactly as when the
+    /// connection drops after the frame was written but before the broker applied it.
     private func settle(_ token: DeliveryToken, requeue: Bool) async throws(SwitchyardError) {
         if closed.load(ordering: .acquiring) { throw Self.closedError }
         let tag = try inbox.claim(token)
-        try await owner.perform(closed: Self.closedError) { role, session throws(AMQPFailure) in
-            try role.settle(tag, epoch: token.epoch, requeue: requeue, on: session)
+        let queued = owner.submit { role, session throws(AMQPFailure) in
+            guard let session else { return }
+            do throws(AMQPFailure) {
+                try role.settle(tag, epoch: token.epoch, requeue: requeue, on: session)
+            } catch where !error.breaksSession {
+                return
+            }
         }
+        if !queued { throw Self.closedError }
     }
 }

@@ -87,12 +87,12 @@ final class RabbitMQProducerDriver: ProducerDriver {
         return owner.submit { role, _ in role.enqueue(publishes) }
     }
 
-    /// Refuses headers that the broker sets, which would be lost or misread on receipt.
+    /// Refuses headers that the broker or Switchyard sets, which would be lost or misread on receipt.
     private static func checkHeaders(_ message: Message) throws(SwitchyardError) {
-        if message.headers.contains(where: { $0.name == WireFormat.deliveryCountHeader }) {
+        if let reserved = message.headers.first(where: { WireFormat.reservedHeaders.contains($0.name) }) {
             throw SwitchyardError(
                 .invalidMessage,
-                "The header name '\(WireFormat.deliveryCountHeader)' is set by RabbitMQ quorum queues and is stripped on receipt. Rename the header."
+                "The header name '\(reserved.name)' is set by RabbitMQ or by Switchyard's RabbitMQ backend and is stripped on receipt. Rename the header."
             )
         }
     }

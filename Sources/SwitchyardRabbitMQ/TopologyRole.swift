@@ -20,9 +20,15 @@ final class TopologyRole: ConnectionRole {
         }
     }
 
-    /// Declares the durable exchange for `topic`.
-    func declare(_ topic: String, on session: AMQPSession) throws(AMQPFailure) {
+    /// Declares the durable exchange for `topic`; with stream queues, the topic's stream bound to it;
+    /// with group queues, for a dead-letter topic, the queue of its `kept` group.
+    func declare(_ topic: String, queueType: RabbitMQBackend.QueueType, on session: AMQPSession) throws(AMQPFailure) {
         try session.declareExchange(topic, type: Topology.exchangeType, passive: false, on: Self.channel)
+        if queueType == .stream {
+            try Topology.declareStream(of: topic, on: session, channel: Self.channel)
+        } else if Topology.isDeadLetterTopic(topic) {
+            try Topology.declareKeptDeadLetters(of: topic, queueType: queueType, on: session, channel: Self.channel)
+        }
     }
 
     func stop(_ session: AMQPSession?) {}

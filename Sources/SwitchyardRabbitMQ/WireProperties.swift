@@ -27,6 +27,9 @@ enum FieldValue: Sendable, Hashable {
     case list([FieldValue])
     /// A boolean ('t').
     case boolean(Bool)
+    /// A timestamp ('T'), in seconds since the Unix epoch; written only, since received timestamps
+    /// read as integers.
+    case timestamp(seconds: Int64)
     /// Any other kind (float, decimal, table), rendered as text.
     case text(String)
 
@@ -38,6 +41,7 @@ enum FieldValue: Sendable, Hashable {
         case .integer(let value): return Array(String(value).utf8)
         case .text(let text): return Array(text.utf8)
         case .boolean(let value): return Array(String(value).utf8)
+        case .timestamp(let seconds): return Array(String(seconds).utf8)
         case .list(let values): return Array(values.map(\.bytes).joined(separator: [UInt8(ascii: ",")]))
         }
     }
@@ -45,7 +49,7 @@ enum FieldValue: Sendable, Hashable {
     /// The value as an integer, when it is one or is decimal text.
     var integer: Int64? {
         switch self {
-        case .integer(let value): return value
+        case .integer(let value), .timestamp(let value): return value
         case .bytes(let bytes): return Int64(String(decoding: bytes, as: UTF8.self))
         case .text(let text): return Int64(text)
         case .list, .boolean: return nil

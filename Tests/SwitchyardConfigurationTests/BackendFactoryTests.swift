@@ -39,7 +39,7 @@ import Testing
         await #expect(throws: SwitchyardError.self) { try await BackendFactory.makeBackend(settings, logger: logger) }
     }
 
-    @Test(arguments: [SwitchyardSettings.RabbitMQ.QueueType.quorum, .classic])
+    @Test(arguments: SwitchyardSettings.RabbitMQ.QueueType.allCases)
     func rabbitMQSettingsMakeARabbitMQBackend(_ queueType: SwitchyardSettings.RabbitMQ.QueueType) async throws {
         var settings = SwitchyardSettings()
         settings.backend = .rabbitmq
@@ -52,19 +52,8 @@ import Testing
         #expect(backend.configuration.endpoint.port == 5673)
         #expect(backend.configuration.endpoint.virtualHost == "/")
         #expect(backend.capabilities.contains(.deliveryAttemptCount) == (queueType == .quorum))
-    }
-
-    @Test func rabbitMQStreamQueuesAreUnsupportedWithAClearError() async {
-        var settings = SwitchyardSettings()
-        settings.backend = .rabbitmq
-        settings.rabbitmq.queueType = .stream
-        do {
-            _ = try await BackendFactory.makeBackend(settings, logger: logger)
-            Issue.record("Expected an error for the stream queue type")
-        } catch {
-            #expect(error.code == .unsupported)
-            #expect(error.message.contains("Use quorum"))
-        }
+        #expect(backend.capabilities.contains(.replay) == (queueType == .stream))
+        #expect(backend.capabilities.contains(.competingConsumers) == (queueType != .stream))
     }
 
     @Test func aBadRabbitMQURLIsAnInvalidConfigurationThatHidesThePassword() async {

@@ -86,19 +86,27 @@ struct BrokerSetupError: Error, CustomStringConvertible {
 }
 
 /// Creates this run's virtual host once.
+///
+/// Its name carries its creation time, `switchyard-test-<unix seconds>-<random>`, and only such
+/// virtual hosts older than an hour are deleted: other test runs may share the broker, and deleting
+/// their virtual host would break them mid-run.
 private actor VirtualHost {
     static let shared = VirtualHost()
     private static let prefix = "switchyard-test-"
+    private static let staleAfterSeconds = 3600
     private var created: String?
 
     func name() async throws -> String {
         if let created { return created }
+        let now = Int(Date().timeIntervalSince1970)
         let listed = try await TestBroker.rabbitmqctl("list_vhosts", "--quiet", "--no-table-headers")
-        // Leftovers of earlier runs; one that cannot be deleted now is tried again next run.
         for old in listed.split(separator: "\n").map(String.init) where old.hasPrefix(Self.prefix) {
+            let fields = old.dropFirst(Self.prefix.count).split(separator: "-")
+            guard fields.count == 2, let createdAt = Int(fields[0]), now - createdAt > Self.staleAfterSeconds else { continue }
+            // One that cannot be deleted now is tried again next run.
             _ = try? await TestBroker.rabbitmqctl("delete_vhost", old)
         }
-        let name = Self.prefix + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let name = Self.prefix + "\(now)-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         try await TestBroker.rabbitmqctl("add_vhost", name)
         try await TestBroker.rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
         created = name

@@ -227,9 +227,9 @@ final class AMQPSession {
         try checkStatus(status, "publishing to exchange '\(exchange)'")
     }
 
-    /// Acknowledges one delivery.
-    func ack(_ deliveryTag: UInt64, on channel: UInt16) throws(AMQPFailure) {
-        try checkStatus(amqp_basic_ack(state, channel, deliveryTag, 0), "acknowledging delivery \(deliveryTag)")
+    /// Acknowledges one delivery, or with `multiple` every unacknowledged one up to it on `channel`.
+    func ack(_ deliveryTag: UInt64, multiple: Bool = false, on channel: UInt16) throws(AMQPFailure) {
+        try checkStatus(amqp_basic_ack(state, channel, deliveryTag, multiple ? 1 : 0), "acknowledging delivery \(deliveryTag)")
     }
 
     /// Returns one delivery to its queue.

@@ -68,8 +68,10 @@ final class ConnectionOwner<Role: ConnectionRole>: Sendable {
         inbox.withLock { inbox in
             guard !inbox.stopping else { return false }
             inbox.jobs.append(job)
-            // Signalled under the lock: the pipe is closed only after `finished` is set under it.
-            wake.signal()
+            // Jobs queued before this one have signalled already, and the owner takes every job at
+            // once, so only the first job of a batch needs to wake it (one write per batch, not per
+            // job). Signalled under the lock: the pipe is closed only after `finished` is set under it.
+            if inbox.jobs.count == 1 { wake.signal() }
             return true
         }
     }

@@ -82,12 +82,13 @@ extension FieldValue {
     private static let kindArray = UInt8(AMQP_FIELD_KIND_ARRAY.rawValue)
     private static let kindI64 = UInt8(AMQP_FIELD_KIND_I64.rawValue)
     private static let kindBoolean = UInt8(AMQP_FIELD_KIND_BOOLEAN.rawValue)
+    private static let kindTimestamp = UInt8(AMQP_FIELD_KIND_TIMESTAMP.rawValue)
 
     var encodedByteCount: Int {
         switch self {
         case .bytes(let bytes): return bytes.count
         case .text(let text): return text.utf8.count
-        case .integer, .boolean: return 0
+        case .integer, .boolean, .timestamp: return 0
         case .list(let values): return values.reduce(0) { $0 + $1.encodedByteCount }
         }
     }
@@ -112,6 +113,9 @@ extension FieldValue {
         case .integer(let integer):
             value.kind = Self.kindI64
             value.value.i64 = integer
+        case .timestamp(let seconds):
+            value.kind = Self.kindTimestamp
+            value.value.u64 = UInt64(max(0, seconds))
         case .boolean(let boolean):
             value.kind = Self.kindBoolean
             value.value.boolean = boolean ? 1 : 0
