@@ -21,9 +21,14 @@ demo: setup-build
 	swift build -c release --product switchyard
 	.build/release/switchyard demo --seconds $(DEMO_SECONDS)
 
+# The RabbitMQ fault tests kill every connection and restart the broker, so they run on their own,
+# after the rest, rather than beside other tests that use the same broker.
+BROKER_FAULT_TESTS := SwitchyardRabbitMQTests\.BrokerTests/FaultTests
+
 test: setup-test rabbitmq python-peers
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build --skip '$(BROKER_FAULT_TESTS)'
+	swift test --skip-build --filter '$(BROKER_FAULT_TESTS)'
 
 # The RabbitMQ-to-Kafka migration, all five phases, on the local RabbitMQ and a Kafka mock cluster.
 rehearse: rabbitmq
