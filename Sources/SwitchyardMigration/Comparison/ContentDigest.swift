@@ -15,15 +15,17 @@ enum ContentDigest {
             hash = mix(hash ^ bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
             offset += 8
         }
-        if offset < bytes.count {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while offset < bytes.count {
-                tail |= UInt64(bytes[offset]) << shift
-                shift += 8
-                offset += 1
-            }
-            hash = mix(hash ^ tail)
+        let remaining = bytes.count - offset
+        if remaining >= 4 {
+            // The last one to seven bytes, little-endian, from two overlapping four-byte loads.
+            let low = UInt64(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            let high = UInt64(bytes.loadUnaligned(fromByteOffset: offset + remaining - 4, as: UInt32.self))
+            hash = mix(hash ^ (low | (high >> (8 * UInt64(8 - remaining))) << 32))
+        } else if remaining > 0 {
+            let first = UInt64(bytes[offset])
+            let middle = UInt64(bytes[offset + remaining / 2]) << (8 * UInt64(remaining / 2))
+            let last = UInt64(bytes[offset + remaining - 1]) << (8 * UInt64(remaining - 1))
+            hash = mix(hash ^ (first | middle | last))
         }
         return finalize(hash)
     }

@@ -26,7 +26,8 @@ struct KeyTable: Sendable {
         var sides = [SideOrder(), SideOrder()]
     }
 
-    private var index: [[UInt8]?: Int] = [:]
+    /// Rows by the ``ContentDigest`` of their key (0 for no key).
+    private var index = DigestIndex()
     private(set) var rows: [Row] = []
     private(set) var untracked = [0, 0]
     let maxKeys: Int
@@ -39,12 +40,13 @@ struct KeyTable: Sendable {
 
     /// Counts a first delivery and checks its order. Returns the inversion it makes, if any.
     mutating func record(key: [UInt8]?, side: ComparisonSide, publishedAt: Int64?) -> Inversion? {
+        let digest = key.map { ContentDigest.of($0) } ?? 0
         let row: Int
-        if let existing = index[key] {
+        if let existing = index.position(of: digest, where: { rows[$0].key == key }) {
             row = existing
         } else if rows.count < maxKeys {
             row = rows.count
-            index[key] = row
+            index.insert(digest, position: row)
             rows.append(Row(key: key))
         } else {
             untracked[side.index] += 1
