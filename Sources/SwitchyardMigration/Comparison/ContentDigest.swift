@@ -37,8 +37,11 @@ enum ContentDigest {
 
     /// The digest of a string's UTF-8 bytes.
     static func of(_ text: String, state: UInt64 = seed) -> UInt64 {
-        var text = text
-        return text.withUTF8 { of(UnsafeRawBufferPointer($0), state: state) }
+        if let digest = text.utf8.withContiguousStorageIfAvailable({ of(UnsafeRawBufferPointer($0), state: state) }) {
+            return digest
+        }
+        var contiguous = text
+        return contiguous.withUTF8 { of(UnsafeRawBufferPointer($0), state: state) }
     }
 
     /// One round: multiply, then fold the high bits down.

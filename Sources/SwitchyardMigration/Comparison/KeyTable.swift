@@ -23,7 +23,8 @@ struct KeyTable: Sendable {
 
     struct Row: Sendable {
         let key: [UInt8]?
-        var sides = [SideOrder(), SideOrder()]
+        var primary = SideOrder()
+        var secondary = SideOrder()
     }
 
     /// Rows by the ``ContentDigest`` of their key (0 for no key).
@@ -52,12 +53,16 @@ struct KeyTable: Sendable {
             untracked[side.index] += 1
             return nil
         }
-        rows[row].sides[side.index].count += 1
-        guard key != nil, let publishedAt else { return nil }
-        return Self.checkOrder(&rows[row].sides[side.index], publishedAt: publishedAt, history: history)
+        let ordered = key == nil ? nil : publishedAt
+        return side == .primary
+            ? Self.count(&rows[row].primary, publishedAt: ordered, history: history)
+            : Self.count(&rows[row].secondary, publishedAt: ordered, history: history)
     }
 
-    private static func checkOrder(_ order: inout SideOrder, publishedAt: Int64, history: Int) -> Inversion? {
+    /// Counts a first delivery on `order`'s side and, with a publish time, checks its order.
+    private static func count(_ order: inout SideOrder, publishedAt: Int64?, history: Int) -> Inversion? {
+        order.count += 1
+        guard let publishedAt else { return nil }
         var inversion: Inversion?
         if publishedAt < order.latestPublishedAt {
             let overtaken = order.recent.reduce(0) { $0 + ($1 > publishedAt ? 1 : 0) }
@@ -71,7 +76,7 @@ struct KeyTable: Sendable {
             order.recent.append(publishedAt)
         } else {
             order.recent[order.next] = publishedAt
-            order.next = (order.next + 1) % history
+            order.next = order.next + 1 == history ? 0 : order.next + 1
         }
         return inversion
     }

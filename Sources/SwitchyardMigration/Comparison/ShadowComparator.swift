@@ -293,17 +293,19 @@ public struct ShadowComparator: Sendable {
     /// not of the order of one name's repeated values.
     private func headersDigest(_ headers: [MessageHeader]) -> UInt64 {
         if headers.isEmpty { return 0 }
-        var sum: UInt64 = 0
-        var counted: UInt64 = 0
-        for position in headers.indices {
-            let header = headers[position]
-            if !ignoredHeaders.isEmpty && ignoredHeaders.ignores(header.name) { continue }
-            var ordinal: UInt64 = 0
-            for earlier in headers[..<position] where earlier.name == header.name { ordinal += 1 }
-            sum &+= ContentDigest.of(header.value, state: ContentDigest.of(header.name) &+ ordinal)
-            counted += 1
+        return headers.withUnsafeBufferPointer { list in
+            var sum: UInt64 = 0
+            var counted: UInt64 = 0
+            for position in list.indices {
+                if !ignoredHeaders.isEmpty && ignoredHeaders.ignores(list[position].name) { continue }
+                var ordinal: UInt64 = 0
+                for earlier in 0..<position where list[earlier].name == list[position].name { ordinal += 1 }
+                let state = ContentDigest.of(list[position].name) &+ ordinal
+                sum &+= list[position].value.withUnsafeBytes { ContentDigest.of($0, state: state) }
+                counted += 1
+            }
+            return counted == 0 ? 0 : ContentDigest.finalize(sum ^ counted)
         }
-        return counted == 0 ? 0 : ContentDigest.finalize(sum ^ counted)
     }
 
     private func headerDifferences(_ primary: [MessageHeader], _ secondary: [MessageHeader]) -> [ComparisonReport.HeaderDifference] {
@@ -397,14 +399,14 @@ public struct ShadowComparator: Sendable {
         let limit = configuration.limits.maxReportedKeys
         let busiest = keys.rows.count <= limit
             ? keys.rows
-            : Array(keys.rows.sorted { ($0.sides[0].count + $0.sides[1].count) > ($1.sides[0].count + $1.sides[1].count) }.prefix(limit))
+            : Array(keys.rows.sorted { ($0.primary.count + $0.secondary.count) > ($1.primary.count + $1.secondary.count) }.prefix(limit))
         let rows = busiest.map { row in
             ComparisonReport.KeyRow(
                 key: DisplayBytes.key(row.key),
-                primary: row.sides[0].count,
-                secondary: row.sides[1].count,
-                primaryInversions: row.sides[0].inversions,
-                secondaryInversions: row.sides[1].inversions
+                primary: row.primary.count,
+                secondary: row.secondary.count,
+                primaryInversions: row.primary.inversions,
+                secondaryInversions: row.secondary.inversions
             )
         }
         .sorted { ($0.key ?? "") < ($1.key ?? "") }
