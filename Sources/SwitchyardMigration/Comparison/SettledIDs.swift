@@ -26,6 +26,8 @@ struct SettledIDs: Sendable {
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
+        // Address space only: pages are touched as the ring fills, and it is never copied to grow.
+        ring.reserveCapacity(self.capacity)
     }
 
     var count: Int { index.count }
