@@ -9,6 +9,12 @@ enum ContentDigest {
 
     /// The digest of `bytes`, continuing from `state` so several fields can be chained.
     static func of(_ bytes: UnsafeRawBufferPointer, state: UInt64 = seed) -> UInt64 {
+        finalize(absorb(bytes, into: state))
+    }
+
+    /// `state` with `bytes` mixed in but not yet spread by ``finalize(_:)``: the cheaper way to chain a
+    /// field that more bytes follow.
+    static func absorb(_ bytes: UnsafeRawBufferPointer, into state: UInt64 = seed) -> UInt64 {
         var hash = state ^ (UInt64(truncatingIfNeeded: bytes.count) &* multiplier)
         var offset = 0
         while offset + 8 <= bytes.count {
@@ -27,7 +33,7 @@ enum ContentDigest {
             let last = UInt64(bytes[offset + remaining - 1]) << (8 * UInt64(remaining - 1))
             hash = mix(hash ^ (first | middle | last))
         }
-        return finalize(hash)
+        return hash
     }
 
     /// The digest of `bytes`.
@@ -37,11 +43,16 @@ enum ContentDigest {
 
     /// The digest of a string's UTF-8 bytes.
     static func of(_ text: String, state: UInt64 = seed) -> UInt64 {
-        if let digest = text.utf8.withContiguousStorageIfAvailable({ of(UnsafeRawBufferPointer($0), state: state) }) {
-            return digest
+        finalize(absorb(text, into: state))
+    }
+
+    /// ``absorb(_:into:)`` of a string's UTF-8 bytes.
+    static func absorb(_ text: String, into state: UInt64 = seed) -> UInt64 {
+        if let hash = text.utf8.withContiguousStorageIfAvailable({ absorb(UnsafeRawBufferPointer($0), into: state) }) {
+            return hash
         }
         var contiguous = text
-        return contiguous.withUTF8 { of(UnsafeRawBufferPointer($0), state: state) }
+        return contiguous.withUTF8 { absorb(UnsafeRawBufferPointer($0), into: state) }
     }
 
     /// One round: multiply, then fold the high bits down.

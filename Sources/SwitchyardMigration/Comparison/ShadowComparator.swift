@@ -300,7 +300,7 @@ public struct ShadowComparator: Sendable {
                 if !ignoredHeaders.isEmpty && ignoredHeaders.ignores(list[position].name) { continue }
                 var ordinal: UInt64 = 0
                 for earlier in 0..<position where list[earlier].name == list[position].name { ordinal += 1 }
-                let state = ContentDigest.of(list[position].name) &+ ordinal
+                let state = ContentDigest.absorb(list[position].name) &+ ordinal
                 sum &+= list[position].value.withUnsafeBytes { ContentDigest.of($0, state: state) }
                 counted += 1
             }
