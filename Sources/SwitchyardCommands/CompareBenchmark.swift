@@ -48,13 +48,16 @@ enum CompareBenchmark {
                 var comparator = ShadowComparator(
                     configuration: ComparisonConfiguration(topic: "bench", primaryBackend: "inmemory", secondaryBackend: "inmemory", graceMicroseconds: 1_000_000)
                 )
-                for index in 0..<(pairs + lag) {
-                    if index < pairs {
-                        comparator.observe(messages[index], on: .primary, receivedAt: base + Int64(index) + 50)
-                    }
-                    let behind = index - lag
-                    if behind >= 0 {
-                        comparator.observe(messages[behind], on: .secondary, receivedAt: base + Int64(index) + 60)
+                // Read in place: the messages are not copied (nor their buffers retained) per observation.
+                messages.withUnsafeBufferPointer { messages in
+                    for index in 0..<(pairs + lag) {
+                        if index < pairs {
+                            comparator.observe(messages[index], on: .primary, receivedAt: base + Int64(index) + 50)
+                        }
+                        let behind = index - lag
+                        if behind >= 0 {
+                            comparator.observe(messages[behind], on: .secondary, receivedAt: base + Int64(index) + 60)
+                        }
                     }
                 }
                 report = comparator.finish(at: base + Int64(pairs + lag) + 100)

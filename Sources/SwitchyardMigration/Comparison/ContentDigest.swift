@@ -9,23 +9,31 @@ enum ContentDigest {
 
     /// The digest of `bytes`, continuing from `state` so several fields can be chained.
     static func of(_ bytes: UnsafeRawBufferPointer, state: UInt64 = seed) -> UInt64 {
+        finalize(absorb(bytes, into: state))
+    }
+
+    /// `state` with `bytes` mixed in but not yet spread by ``finalize(_:)``: the cheaper way to chain a
+    /// field that more bytes follow.
+    static func absorb(_ bytes: UnsafeRawBufferPointer, into state: UInt64 = seed) -> UInt64 {
         var hash = state ^ (UInt64(truncatingIfNeeded: bytes.count) &* multiplier)
         var offset = 0
         while offset + 8 <= bytes.count {
             hash = mix(hash ^ bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
             offset += 8
         }
-        if offset < bytes.count {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while offset < bytes.count {
-                tail |= UInt64(bytes[offset]) << shift
-                shift += 8
-                offset += 1
-            }
-            hash = mix(hash ^ tail)
+        let remaining = bytes.count - offset
+        if remaining >= 4 {
+            // The last one to seven bytes, little-endian, from two overlapping four-byte loads.
+            let low = UInt64(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            let high = UInt64(bytes.loadUnaligned(fromByteOffset: offset + remaining - 4, as: UInt32.self))
+            hash = mix(hash ^ (low | (high >> (8 * UInt64(8 - remaining))) << 32))
+        } else if remaining > 0 {
+            let first = UInt64(bytes[offset])
+            let middle = UInt64(bytes[offset + remaining / 2]) << (8 * UInt64(remaining / 2))
+            let last = UInt64(bytes[offset + remaining - 1]) << (8 * UInt64(remaining - 1))
+            hash = mix(hash ^ (first | middle | last))
         }
-        return finalize(hash)
+        return hash
     }
 
     /// The digest of `bytes`.
@@ -35,8 +43,16 @@ enum ContentDigest {
 
     /// The digest of a string's UTF-8 bytes.
     static func of(_ text: String, state: UInt64 = seed) -> UInt64 {
-        var text = text
-        return text.withUTF8 { of(UnsafeRawBufferPointer($0), state: state) }
+        finalize(absorb(text, into: state))
+    }
+
+    /// ``absorb(_:into:)`` of a string's UTF-8 bytes.
+    static func absorb(_ text: String, into state: UInt64 = seed) -> UInt64 {
+        if let hash = text.utf8.withContiguousStorageIfAvailable({ absorb(UnsafeRawBufferPointer($0), into: state) }) {
+            return hash
+        }
+        var contiguous = text
+        return contiguous.withUTF8 { absorb(UnsafeRawBufferPointer($0), into: state) }
     }
 
     /// One round: multiply, then fold the high bits down.

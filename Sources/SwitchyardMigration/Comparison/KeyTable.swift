@@ -23,10 +23,12 @@ struct KeyTable: Sendable {
 
     struct Row: Sendable {
         let key: [UInt8]?
-        var sides = [SideOrder(), SideOrder()]
+        var primary = SideOrder()
+        var secondary = SideOrder()
     }
 
-    private var index: [[UInt8]?: Int] = [:]
+    /// Rows by the ``ContentDigest`` of their key (0 for no key).
+    private var index = DigestIndex()
     private(set) var rows: [Row] = []
     private(set) var untracked = [0, 0]
     let maxKeys: Int
@@ -39,23 +41,28 @@ struct KeyTable: Sendable {
 
     /// Counts a first delivery and checks its order. Returns the inversion it makes, if any.
     mutating func record(key: [UInt8]?, side: ComparisonSide, publishedAt: Int64?) -> Inversion? {
+        let digest = key.map { ContentDigest.of($0) } ?? 0
         let row: Int
-        if let existing = index[key] {
+        if let existing = index.position(of: digest, where: { rows[$0].key == key }) {
             row = existing
         } else if rows.count < maxKeys {
             row = rows.count
-            index[key] = row
+            index.insert(digest, position: row)
             rows.append(Row(key: key))
         } else {
             untracked[side.index] += 1
             return nil
         }
-        rows[row].sides[side.index].count += 1
-        guard key != nil, let publishedAt else { return nil }
-        return Self.checkOrder(&rows[row].sides[side.index], publishedAt: publishedAt, history: history)
+        let ordered = key == nil ? nil : publishedAt
+        return side == .primary
+            ? Self.count(&rows[row].primary, publishedAt: ordered, history: history)
+            : Self.count(&rows[row].secondary, publishedAt: ordered, history: history)
     }
 
-    private static func checkOrder(_ order: inout SideOrder, publishedAt: Int64, history: Int) -> Inversion? {
+    /// Counts a first delivery on `order`'s side and, with a publish time, checks its order.
+    private static func count(_ order: inout SideOrder, publishedAt: Int64?, history: Int) -> Inversion? {
+        order.count += 1
+        guard let publishedAt else { return nil }
         var inversion: Inversion?
         if publishedAt < order.latestPublishedAt {
             let overtaken = order.recent.reduce(0) { $0 + ($1 > publishedAt ? 1 : 0) }
@@ -69,7 +76,7 @@ struct KeyTable: Sendable {
             order.recent.append(publishedAt)
         } else {
             order.recent[order.next] = publishedAt
-            order.next = (order.next + 1) % history
+            order.next = order.next + 1 == history ? 0 : order.next + 1
         }
         return inversion
     }

@@ -4,6 +4,8 @@ import Switchyard
 /// while it waits, without its payload.
 struct PendingObservation: Sendable {
     let id: String
+    /// ``ContentDigest`` of the id.
+    let digest: UInt64
     let side: ComparisonSide
     let firstSeenAt: Int64
     let publishedAt: Int64?
@@ -14,25 +16,4 @@ struct PendingObservation: Sendable {
     let headers: [MessageHeader]
     let headersDigest: UInt64
     let hasRequiredHeader: Bool
-}
-
-/// A message id with its digest, so the window's table hashes eight bytes and compares the full id only
-/// when digests are equal.
-struct PendingKey: Hashable, Sendable {
-    let digest: UInt64
-    let id: String
-
-    static func == (lhs: PendingKey, rhs: PendingKey) -> Bool {
-        lhs.digest == rhs.digest && lhs.id == rhs.id
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(digest)
-    }
-}
-
-/// An entry in the window's expiry order.
-struct ExpiryTicket: Sendable {
-    let key: PendingKey
-    let firstSeenAt: Int64
 }

@@ -18,35 +18,45 @@ struct SettledIDs: Sendable {
         var firstSeenAt: Int64
     }
 
-    private var entries: [UInt64: Entry] = [:]
-    private var order: [UInt64] = []
+    /// The remembered ids in the order they were first remembered, a ring once full.
+    private var ring: [(digest: UInt64, entry: Entry)] = []
     private var oldest = 0
+    private var index = DigestIndex()
     let capacity: Int
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
+        // Address space only: pages are touched as the ring fills, and it is never copied to grow.
+        ring.reserveCapacity(self.capacity)
     }
 
-    var count: Int { entries.count }
+    var count: Int { index.count }
 
     subscript(digest: UInt64) -> Entry? {
-        entries[digest]
+        position(of: digest).map { ring[$0].entry }
+    }
+
+    private func position(of digest: UInt64) -> Int? {
+        index.position(of: digest) { ring[$0].digest == digest }
     }
 
     /// Remembers `digest`, forgetting the oldest remembered id when full.
     mutating func insert(_ digest: UInt64, _ entry: Entry) {
-        if entries.updateValue(entry, forKey: digest) != nil { return }
-        if order.count < capacity {
-            order.append(digest)
+        if let known = position(of: digest) {
+            ring[known].entry = entry
+        } else if ring.count < capacity {
+            index.insert(digest, position: ring.count)
+            ring.append((digest, entry))
         } else {
-            entries.removeValue(forKey: order[oldest])
-            order[oldest] = digest
+            index.remove(ring[oldest].digest, position: oldest)
+            index.insert(digest, position: oldest)
+            ring[oldest] = (digest, entry)
             oldest = (oldest + 1) % capacity
         }
     }
 
     /// Changes what is remembered of `digest`, if it is still remembered.
     mutating func update(_ digest: UInt64, outcome: Outcome) {
-        entries[digest]?.outcome = outcome
+        if let known = position(of: digest) { ring[known].entry.outcome = outcome }
     }
 }

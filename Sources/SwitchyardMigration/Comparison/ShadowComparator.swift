@@ -34,9 +34,7 @@ public struct ShadowComparator: Sendable {
     public private(set) var configuration: ComparisonConfiguration
 
     private let ignoredHeaders: HeaderIgnoreRules
-    private var pending: [PendingKey: PendingObservation] = [:]
-    private var expiry: [ExpiryTicket] = []
-    private var expiryHead = 0
+    private var pending = PendingWindow()
     private var settled: SettledIDs
     private var keys: KeyTable
     private var sides: [SideTally]
@@ -90,27 +88,27 @@ public struct ShadowComparator: Sendable {
     /// The number of entries the window holds, waiting or awaiting removal from the expiry order; it
     /// stays within a small multiple of ``Progress/pending`` plus a constant.
     var windowFootprint: (pending: Int, expiryOrder: Int, settled: Int) {
-        (pending.count, expiry.count - expiryHead, settled.count)
+        (pending.count, pending.orderLength, settled.count)
     }
 
     /// Takes one delivery of `side`, received at `receivedAt` (microseconds since the Unix epoch).
     public mutating func observe(_ message: Message, on side: ComparisonSide, receivedAt: Int64) {
         if firstObservation == nil { firstObservation = receivedAt }
         advance(to: receivedAt)
-        let key = PendingKey(digest: ContentDigest.of(message.id), id: message.id)
-        if let index = pending.index(forKey: key) {
-            if pending.values[index].side == side {
+        let digest = ContentDigest.of(message.id)
+        if let position = pending.position(of: digest, id: message.id) {
+            if pending.side(at: position) == side {
                 recordDuplicate(message, on: side, at: receivedAt)
             } else {
-                let first = pending.remove(at: index).value
-                settled.insert(key.digest, SettledIDs.Entry(outcome: .matched, firstSeenAt: first.firstSeenAt))
+                let first = pending.remove(at: position)
+                settled.insert(digest, SettledIDs.Entry(outcome: .matched, firstSeenAt: first.firstSeenAt))
                 recordFirstDelivery(message, on: side, at: receivedAt)
                 match(first, message, on: side, at: receivedAt)
             }
-        } else if let earlier = settled[key.digest] {
+        } else if let earlier = settled[digest] {
             switch earlier.outcome {
             case .givenUp(let seenOn, let unexpected) where seenOn != side:
-                settled.update(key.digest, outcome: .matched)
+                settled.update(digest, outcome: .matched)
                 recordFirstDelivery(message, on: side, at: receivedAt)
                 recordLate(message, on: side, at: receivedAt, firstSeenAt: earlier.firstSeenAt, otherWasUnexpected: unexpected)
             case .matched, .givenUp:
@@ -119,6 +117,7 @@ public struct ShadowComparator: Sendable {
         } else {
             let observation = PendingObservation(
                 id: message.id,
+                digest: digest,
                 side: side,
                 firstSeenAt: receivedAt,
                 publishedAt: message.publishedAt,
@@ -129,15 +128,13 @@ public struct ShadowComparator: Sendable {
                 headersDigest: headersDigest(message.headers),
                 hasRequiredHeader: configuration.rules.requiredHeader.map { message.header($0) != nil } ?? true
             )
-            pending[key] = observation
-            expiry.append(ExpiryTicket(key: key, firstSeenAt: receivedAt))
+            pending.append(observation)
             peakPending = max(peakPending, pending.count)
             recordFirstDelivery(message, on: side, at: receivedAt)
-            while pending.count > configuration.limits.maxPending, let oldest = popOldestPending() {
+            while pending.count > configuration.limits.maxPending, let oldest = pending.removeOldest() {
                 forcedEvictions += 1
                 giveUp(oldest)
             }
-            compactExpiryIfNeeded()
         }
     }
 
@@ -147,12 +144,8 @@ public struct ShadowComparator: Sendable {
         guard time > watermark else { return }
         watermark = time
         let deadline = time - configuration.graceMicroseconds
-        while expiryHead < expiry.count, expiry[expiryHead].firstSeenAt < deadline {
-            let ticket = expiry[expiryHead]
-            expiryHead += 1
-            if let index = pending.index(forKey: ticket.key), pending.values[index].firstSeenAt == ticket.firstSeenAt {
-                giveUp(pending.remove(at: index).value)
-            }
+        while let expired = pending.removeOldest(arrivedBefore: deadline) {
+            giveUp(expired)
         }
     }
 
@@ -168,7 +161,7 @@ public struct ShadowComparator: Sendable {
     public mutating func finish(at endedAt: Int64, dualWrite: DualWriteFigures? = nil) -> ComparisonReport {
         advance(to: endedAt)
         var givenUpAtEnd = 0
-        while let oldest = popOldestPending() {
+        while let oldest = pending.removeOldest() {
             givenUpAtEnd += 1
             giveUp(oldest)
         }
@@ -233,8 +226,7 @@ public struct ShadowComparator: Sendable {
     /// `observation` waited past its grace window (or past the end, or out of room) for its other side.
     private mutating func giveUp(_ observation: PendingObservation) {
         let expected = configuration.isInWindow(observation.publishedAt) && observation.hasRequiredHeader
-        let digest = ContentDigest.of(observation.id)
-        settled.insert(digest, SettledIDs.Entry(outcome: .givenUp(seenOn: observation.side, unexpected: !expected), firstSeenAt: observation.firstSeenAt))
+        settled.insert(observation.digest, SettledIDs.Entry(outcome: .givenUp(seenOn: observation.side, unexpected: !expected), firstSeenAt: observation.firstSeenAt))
         let sample = ComparisonReport.MessageSample(
             id: observation.id,
             key: DisplayBytes.key(observation.key),
@@ -301,17 +293,19 @@ public struct ShadowComparator: Sendable {
     /// not of the order of one name's repeated values.
     private func headersDigest(_ headers: [MessageHeader]) -> UInt64 {
         if headers.isEmpty { return 0 }
-        var sum: UInt64 = 0
-        var counted: UInt64 = 0
-        for position in headers.indices {
-            let header = headers[position]
-            if !ignoredHeaders.isEmpty && ignoredHeaders.ignores(header.name) { continue }
-            var ordinal: UInt64 = 0
-            for earlier in headers[..<position] where earlier.name == header.name { ordinal += 1 }
-            sum &+= ContentDigest.of(header.value, state: ContentDigest.of(header.name) &+ ordinal)
-            counted += 1
+        return headers.withUnsafeBufferPointer { list in
+            var sum: UInt64 = 0
+            var counted: UInt64 = 0
+            for position in list.indices {
+                if !ignoredHeaders.isEmpty && ignoredHeaders.ignores(list[position].name) { continue }
+                var ordinal: UInt64 = 0
+                for earlier in 0..<position where list[earlier].name == list[position].name { ordinal += 1 }
+                let state = ContentDigest.absorb(list[position].name) &+ ordinal
+                sum &+= list[position].value.withUnsafeBytes { ContentDigest.of($0, state: state) }
+                counted += 1
+            }
+            return counted == 0 ? 0 : ContentDigest.finalize(sum ^ counted)
         }
-        return counted == 0 ? 0 : ContentDigest.finalize(sum ^ counted)
     }
 
     private func headerDifferences(_ primary: [MessageHeader], _ secondary: [MessageHeader]) -> [ComparisonReport.HeaderDifference] {
@@ -333,30 +327,6 @@ public struct ShadowComparator: Sendable {
                 secondary: values.1.map { DisplayBytes.text($0) }
             )
         }
-    }
-
-    // MARK: Window upkeep
-
-    /// Removes and returns the message that has waited longest.
-    private mutating func popOldestPending() -> PendingObservation? {
-        while expiryHead < expiry.count {
-            let ticket = expiry[expiryHead]
-            expiryHead += 1
-            if let index = pending.index(forKey: ticket.key), pending.values[index].firstSeenAt == ticket.firstSeenAt {
-                return pending.remove(at: index).value
-            }
-        }
-        return nil
-    }
-
-    /// Drops the expiry order's consumed head and the tickets of matched messages once they outnumber
-    /// the waiting messages, so the order stays within twice the window plus a constant.
-    private mutating func compactExpiryIfNeeded() {
-        guard expiry.count > 2 * pending.count + 4096 else { return }
-        expiry = expiry[expiryHead...].filter { ticket in
-            pending[ticket.key].map { $0.firstSeenAt == ticket.firstSeenAt } ?? false
-        }
-        expiryHead = 0
     }
 
     // MARK: Report
@@ -429,14 +399,14 @@ public struct ShadowComparator: Sendable {
         let limit = configuration.limits.maxReportedKeys
         let busiest = keys.rows.count <= limit
             ? keys.rows
-            : Array(keys.rows.sorted { ($0.sides[0].count + $0.sides[1].count) > ($1.sides[0].count + $1.sides[1].count) }.prefix(limit))
+            : Array(keys.rows.sorted { ($0.primary.count + $0.secondary.count) > ($1.primary.count + $1.secondary.count) }.prefix(limit))
         let rows = busiest.map { row in
             ComparisonReport.KeyRow(
                 key: DisplayBytes.key(row.key),
-                primary: row.sides[0].count,
-                secondary: row.sides[1].count,
-                primaryInversions: row.sides[0].inversions,
-                secondaryInversions: row.sides[1].inversions
+                primary: row.primary.count,
+                secondary: row.secondary.count,
+                primaryInversions: row.primary.inversions,
+                secondaryInversions: row.secondary.inversions
             )
         }
         .sorted { ($0.key ?? "") < ($1.key ?? "") }

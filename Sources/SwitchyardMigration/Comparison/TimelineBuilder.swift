@@ -9,6 +9,11 @@ struct TimelineBuilder: Sendable {
     private(set) var binMicroseconds: Int64 = 100_000
     private(set) var bins: [ComparisonReport.TimelineBin] = []
     let maxBins: Int
+    /// The bin the latest finding fell in and the times it covers, so that most findings skip the
+    /// division; the range is empty until the first finding.
+    private var latestBin = 0
+    private var latestBinStart: Int64 = 1
+    private var latestBinEnd: Int64 = 0
 
     init(origin: Int64?, maxBins: Int) {
         self.origin = origin
@@ -17,16 +22,7 @@ struct TimelineBuilder: Sendable {
 
     /// Counts `event` at time `at`; `amount` is -1 to take back an earlier count.
     mutating func add(_ event: Event, at time: Int64, amount: Int = 1) {
-        let start = origin ?? time
-        origin = start
-        var bin = Int(max(0, time - start) / binMicroseconds)
-        while bin >= maxBins {
-            merge()
-            bin = Int(max(0, time - start) / binMicroseconds)
-        }
-        if bin >= bins.count {
-            bins.append(contentsOf: repeatElement(ComparisonReport.TimelineBin(), count: bin - bins.count + 1))
-        }
+        let bin = time >= latestBinStart && time < latestBinEnd ? latestBin : locate(time)
         switch event {
         case .primary: bins[bin].primary += amount
         case .secondary: bins[bin].secondary += amount
@@ -38,6 +34,24 @@ struct TimelineBuilder: Sendable {
         case .unexpected: bins[bin].unexpected += amount
         case .inversion: bins[bin].inversions += amount
         }
+    }
+
+    /// The bin of `time`, made if needed, which becomes the latest bin.
+    private mutating func locate(_ time: Int64) -> Int {
+        let start = origin ?? time
+        origin = start
+        var bin = Int(max(0, time - start) / binMicroseconds)
+        while bin >= maxBins {
+            merge()
+            bin = Int(max(0, time - start) / binMicroseconds)
+        }
+        if bin >= bins.count {
+            bins.append(contentsOf: repeatElement(ComparisonReport.TimelineBin(), count: bin - bins.count + 1))
+        }
+        latestBin = bin
+        latestBinStart = bin == 0 ? Int64.min : start + Int64(bin) * binMicroseconds
+        latestBinEnd = start + Int64(bin + 1) * binMicroseconds
+        return bin
     }
 
     private mutating func merge() {
