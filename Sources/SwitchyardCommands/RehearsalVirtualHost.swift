@@ -31,26 +31,9 @@ struct RehearsalVirtualHost: Sendable {
 
     /// Runs `rabbitmqctl` from the `PATH` (or /usr/sbin) without blocking the caller's thread.
     private static func rabbitmqctl(_ arguments: [String]) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var environment = ProcessInfo.processInfo.environment
-        environment["PATH"] = (environment["PATH"].map { $0 + ":" } ?? "") + "/usr/sbin:/usr/lib/rabbitmq/bin"
-        process.environment = environment
-        process.arguments = ["rabbitmqctl", "--quiet"] + arguments
-        let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-        guard status == 0 else {
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw Failure(description: "rabbitmqctl \(arguments.joined(separator: " ")) exited with \(status): \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+        let outcome = try await ChildProgram.run("rabbitmqctl", ["--quiet"] + arguments, searchPath: ["/usr/sbin", "/usr/lib/rabbitmq/bin"])
+        guard outcome.status == 0 else {
+            throw Failure(description: "rabbitmqctl \(arguments.joined(separator: " ")) exited with \(outcome.status): \(outcome.errorText)")
         }
     }
 }
