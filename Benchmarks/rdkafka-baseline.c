@@ -7,8 +7,11 @@
  * also carries the two headers Switchyard adds (message-id, published-at), to tell their cost apart.
  *
  * Prints one JSON object: produce and consume in messages per second, and how many sends failed.
- * Produce is timed from the first send to the last delivery report; consume from the first message
- * received to the last, so the group's join time is left out, as the bench does for Switchyard.
+ * Before the produce clock starts, one warm-up message per key is sent and the delivery reports awaited,
+ * so the connections to the partitions' leaders, the producer id and the topic's metadata are in place,
+ * as the bench does for Switchyard. Produce is then timed from the first of the COUNT sends to the last
+ * delivery report; consume from the first message received to the last (COUNT messages, the warm-up
+ * ones among them), so the group's join time is left out, as the bench does for Switchyard.
  *
  * Build: cc -O2 -o rdkafka-baseline rdkafka-baseline.c $(pkg-config --cflags --libs rdkafka)
  * Usage: rdkafka-baseline BOOTSTRAP_SERVERS TOPIC COUNT SIZE [HEADERS]
@@ -79,6 +82,23 @@ static double produce(const char *servers, const char *topic, long count, size_t
         char *payloads = malloc(PAYLOADS * (size ? size : 1));
         for (size_t i = 0; i < PAYLOADS * size; i++)
                 payloads[i] = (char)(0x20 + rand() % 95);
+
+        for (int i = 0; i < KEYS; i++) {
+                rd_kafka_resp_err_t warm_up = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                                                RD_KAFKA_V_KEY(keys[i], strlen(keys[i])), RD_KAFKA_V_VALUE("warm-up", 7),
+                                                                RD_KAFKA_V_END);
+                if (warm_up)
+                        fail("producing a warm-up message", rd_kafka_err2str(warm_up));
+        }
+        double warm_up_started = now_seconds();
+        while (delivered + failed < KEYS) {
+                rd_kafka_poll(producer, 10);
+                if (now_seconds() - warm_up_started > PHASE_TIMEOUT_SECONDS)
+                        fail("producing", "the warm-up messages' delivery reports did not arrive in time");
+        }
+        if (failed)
+                fail("producing", "a warm-up message was not delivered");
+        delivered = 0;
 
         double started = now_seconds();
         for (long i = 0; i < count; i++) {

@@ -13,12 +13,12 @@ static const int64_t switchyard_offset_beginning = RD_KAFKA_OFFSET_BEGINNING;
 static const int64_t switchyard_offset_end = RD_KAFKA_OFFSET_END;
 static const int64_t switchyard_offset_invalid = RD_KAFKA_OFFSET_INVALID;
 
-/// Produces one record through rd_kafka_produceva, copying key and value.
+/// Produces one record to the topic handle `topic` through rd_kafka_produceva, copying key and value.
 ///
 /// On success librdkafka owns `headers` (which may be NULL); on failure the caller still owns them
 /// and must destroy them. Returns NULL on success, else an error the caller must destroy.
 static inline rd_kafka_error_t *switchyard_produce(rd_kafka_t *rk,
-                                                   const char *topic,
+                                                   rd_kafka_topic_t *topic,
                                                    const void *key, size_t key_size,
                                                    const void *value, size_t value_size,
                                                    rd_kafka_headers_t *headers,
@@ -26,8 +26,8 @@ static inline rd_kafka_error_t *switchyard_produce(rd_kafka_t *rk,
                                                    void *opaque) {
         rd_kafka_vu_t vus[7];
         size_t count = 0;
-        vus[count].vtype = RD_KAFKA_VTYPE_TOPIC;
-        vus[count++].u.cstr = topic;
+        vus[count].vtype = RD_KAFKA_VTYPE_RKT;
+        vus[count++].u.rkt = topic;
         vus[count].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
         vus[count++].u.i = RD_KAFKA_MSG_F_COPY;
         vus[count].vtype = RD_KAFKA_VTYPE_VALUE;

@@ -4,7 +4,8 @@ import Switchyard
 
 /// The Kafka baseline: a raw librdkafka program (Benchmarks/rdkafka-baseline.c) run as a child process
 /// on the cluster the bench uses, producing and then consuming the same number of messages of the same
-/// size on a fresh topic with the bench's partition count.
+/// size on a fresh topic with the bench's partition count. Its records carry the two headers Switchyard
+/// adds (message-id, published-at), so both write the same records.
 struct BenchRdKafka: Sendable {
     let executable: String
     let bootstrapServers: String
@@ -18,7 +19,7 @@ struct BenchRdKafka: Sendable {
         let topic = "bench-\(runTag)-r\(run)-rdkafka"
         try await backend.ensureTopic(TopicSpec(name: topic, partitions: settings.partitions))
         let output = try await BenchDeadline.run(seconds: 2 * settings.phaseTimeout, phase: "librdkafka baseline") {
-            try await runBaseline(arguments: [bootstrapServers, topic, String(settings.messages), String(settings.size)])
+            try await runBaseline(arguments: [bootstrapServers, topic, String(settings.messages), String(settings.size), "1"])
         }
         progress.clear()
         do {

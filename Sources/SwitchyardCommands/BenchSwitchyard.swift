@@ -60,9 +60,17 @@ struct BenchSwitchyard: Sendable {
         )
     }
 
-    /// Sends every message with no consumer running and returns how long it took.
+    /// Sends every message with no consumer running and returns how long it took: from the first send
+    /// to the last acknowledgement. Before the clock starts, one warm-up message per key of the workload
+    /// is sent and acknowledged, so the producer's connections to the partitions' leaders, its producer
+    /// id (Kafka) and the topic's metadata are in place; the Kafka baseline warms up the same way. The
+    /// consume phase reads those messages too.
     private func produce(_ workload: BenchWorkload, to topic: String, progress: BenchProgress, label: String) async throws -> Duration {
         let producer = try await backend.makeProducer(logger: logger)
+        let warmUp = workload.messages.prefix(BenchWorkload.keyCount).map { Message(key: $0.key, payload: Array("warm-up".utf8)) }
+        try await BenchDeadline.run(seconds: settings.phaseTimeout, phase: label + " (warm-up sends)") {
+            _ = try await producer.send(warmUp, to: topic)
+        }
         let started = ContinuousClock.now
         try await send(workload, with: producer, to: topic, progress: progress, label: label)
         let elapsed = ContinuousClock.now - started

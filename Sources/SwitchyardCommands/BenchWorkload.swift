@@ -7,6 +7,8 @@ struct BenchWorkload: Sendable {
     let messages: [Message]
     /// The same messages cut into batches, for batched sends.
     let batches: [[Message]]
+    /// How many distinct keys the messages have; the first `keyCount` messages have one each.
+    static let keyCount = 16
 
     /// - Parameters:
     ///   - count: how many messages.
@@ -15,7 +17,7 @@ struct BenchWorkload: Sendable {
     init(count: Int, size: Int, batch: Int) {
         var random = SystemRandomNumberGenerator()
         let payloads: [[UInt8]] = (0..<64).map { _ in (0..<size).map { _ in UInt8.random(in: 0x20...0x7E, using: &random) } }
-        let keys: [[UInt8]] = (0..<16).map { Array("key-\($0)".utf8) }
+        let keys: [[UInt8]] = (0..<Self.keyCount).map { Array("key-\($0)".utf8) }
         var messages: [Message] = []
         messages.reserveCapacity(count)
         for index in 0..<count {

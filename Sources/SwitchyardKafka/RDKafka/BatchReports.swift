@@ -1,32 +1,43 @@
 import Switchyard
 
-/// Collects the delivery reports of one batch send, by index, until the expected number has arrived.
+/// Collects the delivery reports of one send, by the index of each message in it, until every message
+/// librdkafka accepted has its report.
 final class BatchReports: Sendable {
     private struct State {
-        var outcomes: [Int: KafkaProducerDriver.Outcome] = [:]
+        var outcomes: [KafkaProducerDriver.Outcome?]
+        var recorded = 0
         var expected: Int?
-        var waiter: CheckedContinuation<[Int: KafkaProducerDriver.Outcome], Never>?
+        var waiter: CheckedContinuation<[KafkaProducerDriver.Outcome?], Never>?
     }
 
-    private let state = LockedValue(State())
+    private let state: LockedValue<State>
 
-    /// Records the report of the message at `index`.
-    func record(_ outcome: KafkaProducerDriver.Outcome, at index: Int) {
-        let finished = state.withLock { state -> (CheckedContinuation<[Int: KafkaProducerDriver.Outcome], Never>, [Int: KafkaProducerDriver.Outcome])? in
-            state.outcomes[index] = outcome
-            guard let expected = state.expected, state.outcomes.count == expected, let waiter = state.waiter else { return nil }
+    /// Room for the reports of `count` messages.
+    init(count: Int) {
+        state = LockedValue(State(outcomes: Array(repeating: nil, count: count)))
+    }
+
+    /// Records reports, each with its message's index, all under one lock.
+    func record(_ reports: some Sequence<(Int, KafkaProducerDriver.Outcome)>) {
+        let finished = state.withLock { state -> (CheckedContinuation<[KafkaProducerDriver.Outcome?], Never>, [KafkaProducerDriver.Outcome?])? in
+            for (index, outcome) in reports {
+                state.outcomes[index] = outcome
+                state.recorded += 1
+            }
+            guard let expected = state.expected, state.recorded == expected, let waiter = state.waiter else { return nil }
             state.waiter = nil
             return (waiter, state.outcomes)
         }
         if let (waiter, outcomes) = finished { waiter.resume(returning: outcomes) }
     }
 
-    /// Returns every report once `count` have been recorded.
-    func wait(for count: Int) async -> [Int: KafkaProducerDriver.Outcome] {
+    /// Returns the reports, by message index, once `count` have been recorded; an index without a
+    /// report is `nil`.
+    func wait(for count: Int) async -> [KafkaProducerDriver.Outcome?] {
         await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [Int: KafkaProducerDriver.Outcome]? in
+            let ready = state.withLock { state -> [KafkaProducerDriver.Outcome?]? in
                 state.expected = count
-                if state.outcomes.count == count { return state.outcomes }
+                if state.recorded == count { return state.outcomes }
                 state.waiter = continuation
                 return nil
             }

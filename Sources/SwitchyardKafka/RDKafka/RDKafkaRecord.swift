@@ -10,29 +10,57 @@ enum RDKafkaRecord {
     /// Calls `body` with a pointer and size for `bytes`: `nil` for absent bytes, non-null for empty ones.
     static func withBytes<Result>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> Result) -> Result {
         guard let bytes else { return body(nil, 0) }
-        if bytes.isEmpty {
+        return bytes.withUnsafeBytes { withBytes($0, body) }
+    }
+
+    /// Calls `body` with a pointer and size for `bytes`, non-null even when they are empty.
+    static func withBytes<Result>(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawPointer?, Int) -> Result) -> Result {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else {
             return emptyByte.withUnsafeBytes { body($0.baseAddress, 0) }
         }
-        return bytes.withUnsafeBytes { body($0.baseAddress, $0.count) }
+        return body(base, bytes.count)
     }
 
     /// The record headers for `message`: `message-id`, `published-at` (decimal microseconds), then the
-    /// message's own headers in order. The caller owns the result.
+    /// message's own headers in order. The caller owns the result. librdkafka copies every value, so
+    /// the two added ones are passed from the message's id and a stack buffer, not from new arrays.
     static func makeHeaders(for message: Message) -> OpaquePointer {
         let headers = rd_kafka_headers_new(message.headers.count + 2)!
-        add(MessageHeader.messageID, Array(message.id.utf8), to: headers)
+        var id = message.id
+        id.withUTF8 { bytes in
+            withBytes(UnsafeRawBufferPointer(bytes)) { pointer, size in
+                _ = rd_kafka_header_add(headers, MessageHeader.messageID, -1, pointer, size)
+            }
+        }
         if let publishedAt = message.publishedAt {
-            add(MessageHeader.publishedAt, Array(String(publishedAt).utf8), to: headers)
+            withDecimal(publishedAt) { digits in
+                _ = rd_kafka_header_add(headers, MessageHeader.publishedAt, -1, digits.baseAddress, digits.count)
+            }
         }
         for header in message.headers {
-            add(header.name, header.value, to: headers)
+            withBytes(header.value) { pointer, size in
+                _ = rd_kafka_header_add(headers, header.name, -1, pointer, size)
+            }
         }
         return headers
     }
 
-    private static func add(_ name: String, _ value: [UInt8], to headers: OpaquePointer) {
-        withBytes(value) { pointer, size in
-            _ = rd_kafka_header_add(headers, name, -1, pointer, size)
+    /// Calls `body` with the decimal digits of `value` (with a leading `-` when negative), as
+    /// `String(value)` would spell them, in a stack buffer.
+    private static func withDecimal(_ value: Int64, _ body: (UnsafeRawBufferPointer) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var magnitude = value.magnitude
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                buffer[start] = UInt8(ascii: "-")
+            }
+            body(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[start...])))
         }
     }
 
