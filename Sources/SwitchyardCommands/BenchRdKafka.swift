@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Switchyard
 
@@ -35,34 +34,15 @@ struct BenchRdKafka: Sendable {
     /// Runs the program and returns its standard output; it fails when the program cannot start or
     /// exits with a non-zero status. Cancelling the task terminates the program.
     private func runBaseline(arguments: [String]) async throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { finished in
-            exited.continuation.yield(finished.terminationStatus)
-            exited.continuation.finish()
-        }
+        let outcome: ChildProgram.Outcome
         do {
-            try process.run()
+            outcome = try await ChildProgram.run(executable, arguments)
         } catch {
             throw SwitchyardError(.invalidConfiguration, "The librdkafka baseline '\(executable)' could not start: \(error). Build it as Benchmarks/kafka.sh does.")
         }
-        return try await withTaskCancellationHandler {
-            // The read blocks until the program ends, so it runs off Swift's cooperative pool.
-            let output = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: stdout.fileHandleForReading.readDataToEndOfFile()) }
-            }
-            var status: Int32 = -1
-            for await code in exited.stream { status = code }
-            guard status == 0 else {
-                throw SwitchyardError(.internalError, "The librdkafka baseline exited with status \(status); its error is above.")
-            }
-            return output
-        } onCancel: {
-            process.terminate()
+        guard outcome.status == 0 else {
+            throw SwitchyardError(.internalError, "The librdkafka baseline exited with status \(outcome.status): \(outcome.errorText)")
         }
+        return outcome.output
     }
 }

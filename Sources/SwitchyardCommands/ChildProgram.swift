@@ -18,12 +18,12 @@ enum ChildProgram {
     /// Runs `executable` with `arguments` and waits for it to end, reading its standard output and
     /// standard error on threads of their own. Cancelling the task terminates the program.
     ///
-    /// - Parameter searchPath: extra directories appended to `PATH`, for `executable`s named without a
-    ///   path and run through `/usr/bin/env`.
+    /// - Parameter searchPath: extra directories appended to `PATH`, for an `executable` named without a
+    ///   slash, which is looked up through `/usr/bin/env`.
     /// - Throws: what `Process.run()` throws when the program cannot start.
     static func run(_ executable: String, _ arguments: [String], searchPath: [String] = []) async throws -> Outcome {
         let process = Process()
-        if executable.hasPrefix("/") {
+        if executable.contains("/") {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
         } else {
