@@ -6,7 +6,8 @@ import Synchronization
 /// Metric names (dimensions `primary` and `secondary` name the backends):
 /// - `switchyard_dual_writes_total`: sends the primary acknowledged;
 /// - `switchyard_dual_primary_failures_total`: sends the primary refused (reported to the caller);
-/// - `switchyard_dual_secondary_failures_total`: direct copies the secondary failed or timed out on;
+/// - `switchyard_dual_secondary_failures_total`: direct copies the secondary failed or timed out on,
+///   or that were not waited for because another copy had;
 /// - `switchyard_dual_spooled_total`: copies written to the spool, failed ones and those sent while
 ///   the spool was draining;
 /// - `switchyard_dual_replayed_total`: spooled copies the secondary has since acknowledged;

@@ -9,7 +9,8 @@ public struct DualWriteStats: Sendable, Hashable {
     public var writes: Int
     /// Sends the primary refused; they were reported to the caller as failed.
     public var primaryFailures: Int
-    /// Direct copies the secondary failed or timed out on; each was spooled.
+    /// Direct copies the secondary failed or timed out on, or that were not waited for because another
+    /// copy had; each was spooled unless the primary refused its message too.
     public var secondaryFailures: Int
     /// Copies written to the spool (`fsync`'d): failed copies, and every copy sent while the spool was
     /// not empty or the secondary was known to be failing.
