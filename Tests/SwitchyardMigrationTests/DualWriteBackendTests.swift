@@ -72,6 +72,7 @@ struct DualWriteBackendTests {
         let second = try await DualWriteBackend(primary: InMemoryBackend(), secondary: secondary, configuration: DualWriteTestSupport.configuration(directory))
         #expect(await DualWriteTestSupport.wait { second.stats().spoolDepth == 0 })
         #expect(second.stats().replayed == 40)
+        #expect(second.stats().recovered == 40 && second.stats().spooled == 0, "the copies replayed are the ones found at start")
         let onSecondary = try await DualWriteTestSupport.allMessages(on: topic.name, of: secondary)
         #expect(DualWriteTestSupport.distinctIDs(onSecondary) == sent)
         try await second.shutdown()

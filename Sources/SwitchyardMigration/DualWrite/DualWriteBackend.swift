@@ -8,9 +8,12 @@ import Synchronization
 /// `publishedAt` goes to the ``secondary``. A send succeeds when the primary acknowledged it and the
 /// copy is either acknowledged by the secondary or stored in the durable spool (`fsync`'d); a send the
 /// primary refuses fails as it would on the primary alone. While the spool is empty the copy runs
-/// concurrently with the primary send and waits at most ``Configuration/secondarySendTimeout``; while
-/// the spool holds copies, new copies queue behind them, so the secondary receives one producer's
-/// messages in send order.
+/// concurrently with the primary send, and the send waits for it at most
+/// ``Configuration/secondarySendTimeout`` after it started. The first copy that fails or times out
+/// marks the secondary as failing: sends still waiting for their copies stop waiting and spool them,
+/// and later copies go straight to the spool until the replayer has delivered it, so an outage holds
+/// sends up for one timeout at most, not one each. While the spool holds copies, new copies queue
+/// behind them, so the secondary receives one producer's messages in send order.
 ///
 /// **The spool.** Copies the secondary did not acknowledge are appended to CRC-framed files in
 /// ``Configuration/spoolDirectory`` and replayed in the background, oldest first, with backoff, until
@@ -82,6 +85,7 @@ public final class DualWriteBackend: MessagingBackend {
 
     private let spool: DualWriteSpool
     private let link: SecondaryLink
+    private let breaker: SecondaryBreaker
     private let replayer: SpoolReplayer
     private let replayTask: Task<Void, Never>
     private let metrics: DualWriteMetrics
@@ -108,7 +112,8 @@ public final class DualWriteBackend: MessagingBackend {
         let metrics = DualWriteMetrics(primary: primary.name, secondary: secondary.name)
         let spool = try await DualWriteSpool.open(directory: configuration.spoolDirectory, metrics: metrics, logger: logger)
         let link = SecondaryLink(backend: secondary, options: ProducerOptions(sendTimeout: configuration.secondarySendTimeout), logger: logger)
-        let replayer = SpoolReplayer(spool: spool, link: link, metrics: metrics, configuration: configuration, logger: logger)
+        let breaker = SecondaryBreaker()
+        let replayer = SpoolReplayer(spool: spool, link: link, breaker: breaker, metrics: metrics, configuration: configuration, logger: logger)
         self.primary = primary
         self.secondary = secondary
         self.configuration = configuration
@@ -116,6 +121,7 @@ public final class DualWriteBackend: MessagingBackend {
         self.logger = logger
         self.spool = spool
         self.link = link
+        self.breaker = breaker
         self.replayer = replayer
         let readSide = configuration.readFrom == .primary ? primary : secondary
         var capabilities = readSide.capabilities
@@ -127,18 +133,22 @@ public final class DualWriteBackend: MessagingBackend {
         self.replayTask = Task { await replayer.run() }
     }
 
-    /// The counters and the spool's state now.
+    /// The counters and the spool's state now. The spool's figures are taken at one instant; whenever no
+    /// send is writing to the spool they balance: `spooled + recovered == replayed + unreadable + spoolDepth`.
     public func stats() -> DualWriteStats {
         let spool = spool.snapshot()
         return DualWriteStats(
             writes: metrics.writes.value,
             primaryFailures: metrics.primaryFailures.value,
             secondaryFailures: metrics.secondaryFailures.value,
-            spooled: metrics.spooled.value,
-            replayed: metrics.replayed.value,
+            spooled: spool.spooled,
+            replayed: spool.replayed,
+            secondaryFailing: breaker.isOpen,
             replayFailures: metrics.replayFailures.value,
             spoolDepth: spool.depth,
             spoolBytes: spool.bytes,
+            recovered: spool.recovered,
+            unreadable: spool.unreadable,
             corruptions: spool.corruptions,
             lastReplayError: replayer.lastError
         )
@@ -180,7 +190,15 @@ public final class DualWriteBackend: MessagingBackend {
                 )
             }
         }
-        return DualWriteProducerDriver(primary: primaryDriver, link: link, spool: spool, metrics: metrics, logger: logger)
+        return DualWriteProducerDriver(
+            primary: primaryDriver,
+            link: link,
+            spool: spool,
+            breaker: breaker,
+            secondarySendTimeout: configuration.secondarySendTimeout,
+            metrics: metrics,
+            logger: logger
+        )
     }
 
     /// A consumer on the ``Configuration/readFrom`` side.

@@ -6,11 +6,14 @@ import Synchronization
 /// Metric names (dimensions `primary` and `secondary` name the backends):
 /// - `switchyard_dual_writes_total`: sends the primary acknowledged;
 /// - `switchyard_dual_primary_failures_total`: sends the primary refused (reported to the caller);
-/// - `switchyard_dual_secondary_failures_total`: direct copies the secondary failed or timed out on;
+/// - `switchyard_dual_secondary_failures_total`: direct copies the secondary failed or timed out on,
+///   or that were not waited for because another copy had;
 /// - `switchyard_dual_spooled_total`: copies written to the spool, failed ones and those sent while
 ///   the spool was draining;
 /// - `switchyard_dual_replayed_total`: spooled copies the secondary has since acknowledged;
 /// - `switchyard_dual_replay_failures_total`: replay attempts that failed and will be retried;
+/// - `switchyard_dual_spool_unreadable_total`: spooled copies lost in a corrupt stretch of the spool,
+///   skipped instead of replayed;
 /// - `switchyard_dual_spool_corruptions_total`: corrupt or torn stretches found in the spool files;
 /// - `switchyard_dual_spool_depth` (gauge): copies in the spool not yet acknowledged by the secondary.
 final class DualWriteMetrics: Sendable {
@@ -20,6 +23,7 @@ final class DualWriteMetrics: Sendable {
     let spooled: DualWriteCounter
     let replayed: DualWriteCounter
     let replayFailures: DualWriteCounter
+    let unreadable: DualWriteCounter
     let corruptions: DualWriteCounter
     private let depthGauge: Gauge
 
@@ -31,6 +35,7 @@ final class DualWriteMetrics: Sendable {
         spooled = DualWriteCounter("switchyard_dual_spooled_total", dimensions)
         replayed = DualWriteCounter("switchyard_dual_replayed_total", dimensions)
         replayFailures = DualWriteCounter("switchyard_dual_replay_failures_total", dimensions)
+        unreadable = DualWriteCounter("switchyard_dual_spool_unreadable_total", dimensions)
         corruptions = DualWriteCounter("switchyard_dual_spool_corruptions_total", dimensions)
         depthGauge = Gauge(label: "switchyard_dual_spool_depth", dimensions: dimensions)
     }

@@ -3,15 +3,20 @@ import Switchyard
 
 /// Sends every message to the primary and a copy with the same id and timestamp to the secondary.
 ///
-/// While the spool is empty and the secondary connected, the copy is sent concurrently with the
-/// primary send, and a copy that fails or times out is spooled. While the spool holds anything, copies
-/// go straight to the spool behind it, so the secondary receives one producer's messages in the order
-/// they were sent. A send returns once the primary acknowledged and the copy is either acknowledged by
-/// the secondary or `fsync`'d in the spool.
+/// While the spool is empty, the secondary connected and the ``SecondaryBreaker`` closed, the copy is
+/// sent concurrently with the primary send, and the send waits for it at most `secondarySendTimeout`;
+/// a copy that fails or times out opens the breaker and is spooled, and so are the copies other sends
+/// are still waiting for. While the breaker is open or the spool holds anything, copies go straight to
+/// the spool behind it, so the secondary receives one producer's messages in the order they were sent.
+/// A send returns once the primary acknowledged and the copy is either acknowledged by the secondary
+/// or `fsync`'d in the spool.
 struct DualWriteProducerDriver: ProducerDriver {
     let primary: any ProducerDriver
     let link: SecondaryLink
     let spool: DualWriteSpool
+    let breaker: SecondaryBreaker
+    /// The longest a send waits for its direct copy.
+    let secondarySendTimeout: Duration
     let metrics: DualWriteMetrics
     let logger: Logger
 
@@ -50,22 +55,53 @@ struct DualWriteProducerDriver: ProducerDriver {
         primarySend: (_ messages: [Message], _ topic: String) async throws(SwitchyardError) -> [DeliveryPosition],
         copy: @escaping @Sendable (_ secondary: any ProducerDriver, _ messages: [Message], _ topic: String) async throws(SwitchyardError) -> Void
     ) async throws(SwitchyardError) -> [DeliveryPosition] {
-        guard spool.depth == 0, let secondary = link.driver else {
+        guard spool.depth == 0, let secondary = link.driver, let (id, direct) = breaker.startCopy() else {
             let positions = try await sendToPrimary(messages, to: topic, primarySend: primarySend)
             try await spoolCopies(messages, to: topic, cause: nil)
             return positions
         }
-        async let copied = Self.attempt(copy, secondary, messages, topic)
+        let deadline = ContinuousClock.now + secondarySendTimeout
+        // Not a child task: a send stops waiting for its copy at the deadline, or when the breaker opens,
+        // while the copy runs on to its own outcome.
+        Task { [breaker] in
+            if let error = await Self.attempt(copy, secondary, messages, topic) {
+                direct.decide(.failed(error))
+                breaker.open()
+            } else {
+                direct.decide(.acknowledged)
+            }
+        }
         let primaryResult: Result<[DeliveryPosition], SwitchyardError>
         do throws(SwitchyardError) {
             primaryResult = .success(try await sendToPrimary(messages, to: topic, primarySend: primarySend))
         } catch {
             primaryResult = .failure(error)
         }
-        guard let copyError = await copied else { return try primaryResult.get() }
-        metrics.secondaryFailures.increment(by: messages.count)
+        let outcome = await direct.outcome(deadline: deadline)
+        breaker.finish(id)
+        let copyError: SwitchyardError
+        switch outcome {
+        case .acknowledged:
+            return try primaryResult.get()
+        case .failed(let error):
+            copyError = error
+        case .timedOut:
+            breaker.open()
+            copyError = SwitchyardError(
+                .timeout,
+                "The secondary did not acknowledge the copy within \(secondarySendTimeout).",
+                isRetriable: true
+            )
+        case .abandoned:
+            copyError = SwitchyardError(
+                .brokerUnavailable,
+                "Another copy to the secondary failed or timed out, so this one was not waited for.",
+                isRetriable: true
+            )
+        }
         // Spool the copies the secondary lacks of the messages the primary has.
         let secondaryLacks = Self.unacknowledged(copyError, of: messages)
+        metrics.secondaryFailures.increment(by: messages.filter { secondaryLacks.contains($0.id) }.count)
         let primaryHas: Set<String>
         switch primaryResult {
         case .success:
@@ -102,7 +138,6 @@ struct DualWriteProducerDriver: ProducerDriver {
     private func spoolCopies(_ messages: [Message], to topic: String, cause: SwitchyardError?) async throws(SwitchyardError) {
         do {
             try await spool.append(messages.map { (topic, $0) })
-            metrics.spooled.increment(by: messages.count)
             if let cause {
                 logger.debug("Spooled copies the secondary did not take", metadata: ["topic": "\(topic)", "count": "\(messages.count)", "error": "\(cause)"])
             }

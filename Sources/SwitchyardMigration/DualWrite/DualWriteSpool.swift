@@ -50,6 +50,8 @@ final class DualWriteSpool: Sendable {
         var unflushed = 0
         var corruptions: [SpoolCorruption]
         var reportedOffsets: Set<Int> = []
+        /// Undelivered records found on open, left by an earlier process.
+        let recovered: Int
 
         var depth: Int { durableDepth + unflushed }
     }
@@ -114,7 +116,8 @@ final class DualWriteSpool: Sendable {
             durableEnd: try recovered.file.size(),
             deliveredEnd: try delivered.size(),
             durableDepth: recovered.depth,
-            corruptions: corruptions
+            corruptions: corruptions,
+            recovered: recovered.depth
         ))
         for corruption in corruptions {
             logger.error("The dual-write spool had a corrupt stretch; the intact records around it are kept", metadata: ["corruption": "\(corruption)"])
@@ -173,6 +176,8 @@ final class DualWriteSpool: Sendable {
                     state.durableEnd = offset + bytes.count
                     state.durableDepth += copies.count
                     state.unflushed -= copies.count
+                    // Counted under the lock that guards the depth, so a snapshot always balances.
+                    metrics.spooled.increment(by: copies.count)
                     return state.depth
                 }
                 metrics.recordDepth(depth)
@@ -223,8 +228,9 @@ final class DualWriteSpool: Sendable {
         }
     }
 
-    /// Records that the secondary acknowledged `batch`, durably, and truncates the spool once nothing
-    /// is left in it.
+    /// Records that the secondary acknowledged `batch`, durably, counts it as replayed, and truncates
+    /// the spool once nothing is left in it. Records that were counted but turned out unreadable (a
+    /// corrupt stretch skipped on the way) are counted as unreadable once the replay has passed them all.
     func markDelivered(_ batch: Batch) async throws(SwitchyardError) {
         try await onQueue { () throws(SwitchyardError) in
             if let last = batch.entries.last?.sequence {
@@ -239,8 +245,17 @@ final class DualWriteSpool: Sendable {
             let (depth, drained) = self.state.withLock { state in
                 state.readOffset = batch.next
                 state.deliveredThrough = batch.entries.last?.sequence ?? state.deliveredThrough
-                // Bytes left behind the read offset still count, even if they turn out to be corrupt.
-                state.durableDepth = state.readOffset >= state.durableEnd ? 0 : max(1, state.durableDepth - batch.entries.count)
+                // The counters change under the lock that guards the depth, so a snapshot always
+                // balances: spooled + recovered == replayed + unreadable + durable depth.
+                self.metrics.replayed.increment(by: batch.entries.count)
+                let left = state.durableDepth - batch.entries.count
+                if state.readOffset >= state.durableEnd {
+                    self.metrics.unreadable.increment(by: left)
+                    state.durableDepth = 0
+                } else {
+                    // Bytes left behind the read offset still count, even if they turn out to be corrupt.
+                    state.durableDepth = max(1, left)
+                }
                 let drained = state.depth == 0
                 if drained {
                     state.readOffset = 0
@@ -260,9 +275,32 @@ final class DualWriteSpool: Sendable {
 
     // MARK: Reporting and closing
 
-    /// What the spool holds and what was found wrong in it.
-    func snapshot() -> (depth: Int, bytes: Int, corruptions: [SpoolCorruption]) {
-        state.withLock { ($0.depth, $0.durableEnd - $0.readOffset, $0.corruptions) }
+    /// What the spool holds, what went in and out of it, and what was found wrong in it, all at one
+    /// instant.
+    func snapshot() -> Snapshot {
+        state.withLock { state in
+            Snapshot(
+                depth: state.depth,
+                bytes: state.durableEnd - state.readOffset,
+                recovered: state.recovered,
+                spooled: metrics.spooled.value,
+                replayed: metrics.replayed.value,
+                unreadable: metrics.unreadable.value,
+                corruptions: state.corruptions
+            )
+        }
+    }
+
+    /// The spool's figures at one instant.
+    struct Snapshot: Sendable {
+        /// Records not yet acknowledged, those still being written included.
+        var depth: Int
+        var bytes: Int
+        var recovered: Int
+        var spooled: Int
+        var replayed: Int
+        var unreadable: Int
+        var corruptions: [SpoolCorruption]
     }
 
     /// Lets queued appends finish, then closes the files and releases the lock. Undelivered records

@@ -2,21 +2,24 @@ import Logging
 import Switchyard
 
 /// Delivers the spool to the secondary in the background: oldest record first, in batches, retrying
-/// with exponential backoff (with jitter) until the secondary acknowledges.
+/// with exponential backoff (with jitter) until the secondary acknowledges. Once the spool is empty it
+/// closes the ``SecondaryBreaker``.
 ///
 /// A batch is marked delivered only after the secondary acknowledged it, so a crash or a failure in the
 /// middle sends part of it again: the secondary may see duplicates, with the same ids.
 final class SpoolReplayer: Sendable {
     private let spool: DualWriteSpool
     private let link: SecondaryLink
+    private let breaker: SecondaryBreaker
     private let metrics: DualWriteMetrics
     private let configuration: DualWriteBackend.Configuration
     private let logger: Logger
     private let lastFailure = LockedValue<String?>(nil)
 
-    init(spool: DualWriteSpool, link: SecondaryLink, metrics: DualWriteMetrics, configuration: DualWriteBackend.Configuration, logger: Logger) {
+    init(spool: DualWriteSpool, link: SecondaryLink, breaker: SecondaryBreaker, metrics: DualWriteMetrics, configuration: DualWriteBackend.Configuration, logger: Logger) {
         self.spool = spool
         self.link = link
+        self.breaker = breaker
         self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
@@ -70,8 +73,9 @@ final class SpoolReplayer: Sendable {
             while end < batch.entries.count && batch.entries[end].topic == topic { end += 1 }
             _ = try await driver.send(batch.entries[start..<end].map(\.message), to: topic)
             try await spool.markDelivered(batch.slice(start..<end))
-            metrics.replayed.increment(by: end - start)
             start = end
         }
+        // The secondary acknowledges again; once it has everything, copies may go to it directly.
+        if spool.depth == 0 { breaker.close() }
     }
 }
