@@ -38,9 +38,8 @@ struct Rehearsal: Sendable {
         var handOverMargin: Duration = .seconds(1)
         /// The phase during which the new broker goes down; `nil` for none.
         var faultPhase: RehearsalPhase? = .dualWriteCompare
-        /// How long the new broker stays down. Against Kafka, keep it above 4 s: the first copy of an
-        /// outage takes up to about two secondary send timeouts to fail (librdkafka checks message
-        /// timeouts once a second), and the writer's sends wait for it.
+        /// How long the new broker stays down. Keep it well above the secondary send timeout: the
+        /// writer's sends wait up to that long for the outage's first copy before spooling begins.
         var outageSeconds: Double = 5
     }
 
