@@ -38,7 +38,11 @@ struct DualWriteOutageAccountingTests {
             group.addTask {
                 try await Task.sleep(for: .milliseconds(50))
                 secondary.stopBroker()
-                try await Task.sleep(for: .milliseconds(300))
+                // Down until the outage has spooled a good number of copies (bounded, so it never hangs).
+                let outageLimit = ContinuousClock.now + .seconds(20)
+                while dual.stats().spooled < 200 && ContinuousClock.now < outageLimit {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 secondary.startBroker()
                 try await Task.sleep(for: .milliseconds(100))
                 stop.withLock { $0 = true }
