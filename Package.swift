@@ -102,6 +102,7 @@ let package = Package(
                 "Switchyard",
                 "CRdKafka",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strict
         ),

@@ -49,7 +49,8 @@ public final class Producer: Sendable {
     @discardableResult
     public func send(_ message: Message, to topic: String) async throws(SwitchyardError) -> SendReceipt {
         var message = message
-        try prepare(&message, for: topic)
+        try TopicName.validate(topic)
+        try prepare(&message)
         try enter()
         defer { leave() }
         do {
@@ -70,8 +71,10 @@ public final class Producer: Sendable {
     @discardableResult
     public func send(_ messages: [Message], to topic: String) async throws(SwitchyardError) -> [SendReceipt] {
         var prepared = messages
+        // The topic is checked once for the batch, before any message, as a per-message check would be.
+        if !prepared.isEmpty { try TopicName.validate(topic) }
         for index in prepared.indices {
-            try prepare(&prepared[index], for: topic)
+            try prepare(&prepared[index])
         }
         try enter()
         defer { leave() }
@@ -124,8 +127,8 @@ public final class Producer: Sendable {
         logger.debug("Producer closed")
     }
 
-    private func prepare(_ message: inout Message, for topic: String) throws(SwitchyardError) {
-        try TopicName.validate(topic)
+    /// Checks a message for a topic already validated, and stamps its publish time.
+    private func prepare(_ message: inout Message) throws(SwitchyardError) {
         if message.id.isEmpty {
             throw SwitchyardError(.invalidMessage, "The message id is empty. Leave it out to get a generated UUIDv7, or set a unique id.")
         }

@@ -1,3 +1,4 @@
+import DequeModule
 import Switchyard
 
 /// What one Kafka consumer holds: per assigned partition, the offsets fetched but not yet acked, and
@@ -13,8 +14,8 @@ struct ConsumerLedger {
         var epoch: UInt64
         /// The offset after the last one fetched, once something was fetched.
         var next: Int64?
-        /// Offsets fetched and not yet acked, with the attempt each is on.
-        var unsettled: [Int64: Int] = [:]
+        /// Offsets fetched and not yet acked.
+        var unsettled = UnsettledOffsets()
         /// The offset last committed.
         var committed: Int64?
         /// While set, records published before this time (microseconds) are skipped as if acked: the
@@ -25,7 +26,7 @@ struct ConsumerLedger {
         var revoking = false
 
         /// The offset to commit: everything before it is acked.
-        var commitPoint: Int64? { unsettled.keys.min() ?? next }
+        var commitPoint: Int64? { unsettled.lowest ?? next }
     }
 
     /// An offset to commit for one partition, valid for one epoch.
@@ -37,7 +38,7 @@ struct ConsumerLedger {
 
     let prefetch: Int
     private(set) var partitions: [Int32: Partition] = [:]
-    private var ready: [ReceivedMessage] = []
+    private var ready: Deque<ReceivedMessage> = []
     private var outstanding: [DeliveryToken: ReceivedMessage] = [:]
     private var lastEpoch: UInt64 = 0
     /// Acked progress on revoked partitions that was not committed, per partition.
@@ -116,7 +117,7 @@ struct ConsumerLedger {
             if (message.publishedAt ?? start) < start { return false }
             partitions[partition]?.skipBefore = nil
         }
-        partitions[partition]?.unsettled[offset] = 1
+        partitions[partition]?.unsettled.append(offset)
         let token = DeliveryToken(partition: partition, sequence: offset, epoch: epoch)
         ready.append(
             ReceivedMessage(message: message, position: DeliveryPosition(partition: partition, offset: offset), deliveryAttempt: 1, token: token)
@@ -137,7 +138,7 @@ struct ConsumerLedger {
     /// Marks a delivery acked, making its offset committable once everything before it is.
     mutating func ack(_ token: DeliveryToken) throws(SwitchyardError) {
         try settle(token)
-        partitions[token.partition]?.unsettled[token.sequence] = nil
+        partitions[token.partition]?.unsettled.settle(token.sequence)
     }
 
     /// Puts a delivery back at the front of the line with its attempt raised (or, for a partition being
@@ -146,7 +147,6 @@ struct ConsumerLedger {
     mutating func requeue(_ token: DeliveryToken) throws(SwitchyardError) {
         var delivery = try settle(token)
         delivery.deliveryAttempt += 1
-        partitions[token.partition]?.unsettled[token.sequence] = delivery.deliveryAttempt
         if partitions[token.partition]?.revoking == false {
             ready.insert(delivery, at: 0)
         }

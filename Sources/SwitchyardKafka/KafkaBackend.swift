@@ -8,7 +8,9 @@ import Switchyard
 /// consumer group and commit only the contiguous acked prefix of each partition: asynchronously within
 /// ``KafkaConfiguration/commitInterval`` (50 ms) of the acks, and synchronously on every revoke and on
 /// close, so nothing acked is lost and nothing unacked is skipped. Fetching pauses while a consumer
-/// holds its prefetch, and closing a consumer leaves its group at once.
+/// holds its prefetch, and closing a consumer leaves its group at once. Consumers set `fetch.wait.max.ms`
+/// to 10 ms rather than librdkafka's 500, so a broker holding a fetch for want of new data answers
+/// quickly; `kafka.properties.fetch.wait.max.ms` overrides it.
 ///
 /// Making a consumer returns once the cluster answers and the subscription is made; the group assigns
 /// partitions a little later (about 3 s for a new group on the mock cluster), so a consumer starting at

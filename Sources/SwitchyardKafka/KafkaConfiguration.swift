@@ -3,6 +3,10 @@
 /// ``properties`` pass through to librdkafka (CONFIGURATION.md names them), after Switchyard's own
 /// defaults, so they can override any of them, compression and security settings included. The
 /// description redacts every property that may hold a secret.
+///
+/// Consumers default `fetch.wait.max.ms` to 10 (librdkafka's default is 500): a broker with no new data
+/// answers a fetch after at most that long, so a message sent to an idle partition is delivered within
+/// about 10 ms rather than half a second. `properties["fetch.wait.max.ms"]` overrides it.
 public struct KafkaConfiguration: Sendable, Hashable, CustomStringConvertible {
     /// A comma-separated `host:port` list.
     public var bootstrapServers: String
@@ -61,6 +65,9 @@ public struct KafkaConfiguration: Sendable, Hashable, CustomStringConvertible {
         let shown = properties.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.isSecret($0.key) ? "<redacted>" : $0.value)" }
         return "kafka(bootstrapServers: \(bootstrapServers), properties: [\(shown.joined(separator: ", "))])"
     }
+
+    /// The consumers' default `fetch.wait.max.ms`: the longest a broker holds a fetch while it has no new data.
+    static let consumerFetchWaitMilliseconds = "10"
 
     /// Milliseconds for a librdkafka property, at least 1.
     static func milliseconds(_ duration: Duration) -> String {

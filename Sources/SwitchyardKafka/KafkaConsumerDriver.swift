@@ -85,6 +85,7 @@ final class KafkaConsumerDriver: ConsumerDriver, @unchecked Sendable {
             ("enable.auto.offset.store", "false"),
             ("auto.offset.reset", reset),
             ("queued.max.messages.kbytes", "16384"),
+            ("fetch.wait.max.ms", KafkaConfiguration.consumerFetchWaitMilliseconds),
         ]))
         rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_FETCH) | RDKafkaEvents.common)
         let handle = try RDKafkaConf.makeHandle(RD_KAFKA_CONSUMER, conf: conf, what: "consumer")

@@ -82,15 +82,17 @@ enum RDKafkaRecord {
             var size = 0
             while rd_kafka_header_get_all(recordHeaders, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
                 index += 1
+                // Names this short are stored inline in the String; the two added headers are decoded
+                // straight from librdkafka's buffer, without an intermediate array.
                 let headerName = name.map { String(cString: $0) } ?? ""
-                let headerValue = bytes(value, size) ?? []
+                let headerBytes = UnsafeRawBufferPointer(start: value, count: value == nil ? 0 : size)
                 switch headerName {
                 case MessageHeader.messageID where id == nil:
-                    id = String(decoding: headerValue, as: UTF8.self)
+                    id = String(decoding: headerBytes, as: UTF8.self)
                 case MessageHeader.publishedAt where publishedAt == nil:
-                    publishedAt = Int64(String(decoding: headerValue, as: UTF8.self))
+                    publishedAt = decimal(headerBytes)
                 default:
-                    headers.append(MessageHeader(name: headerName, value: headerValue))
+                    headers.append(MessageHeader(name: headerName, value: bytes(value, size) ?? []))
                 }
             }
         }
@@ -106,6 +108,30 @@ enum RDKafkaRecord {
             headers: headers,
             publishedAt: publishedAt
         )
+    }
+
+    /// The integer that decimal `digits` spell, with an optional leading `+` or `-`, as `Int64(_:)` reads
+    /// a string: `nil` when they are empty, hold anything else, or overflow.
+    static func decimal(_ digits: UnsafeRawBufferPointer) -> Int64? {
+        var index = digits.startIndex
+        var negative = false
+        if let sign = digits.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
+            negative = sign == UInt8(ascii: "-")
+            index += 1
+        }
+        guard index < digits.endIndex else { return nil }
+        var value: Int64 = 0
+        while index < digits.endIndex {
+            let digit = digits[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (shifted, shiftOverflow) = value.multipliedReportingOverflow(by: 10)
+            let (next, digitOverflow) =
+                negative ? shifted.subtractingReportingOverflow(Int64(digit)) : shifted.addingReportingOverflow(Int64(digit))
+            guard !shiftOverflow, !digitOverflow else { return nil }
+            value = next
+            index += 1
+        }
+        return value
     }
 
     private static func bytes(_ pointer: UnsafeRawPointer?, _ count: Int) -> [UInt8]? {
