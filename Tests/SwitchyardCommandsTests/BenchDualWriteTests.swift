@@ -34,7 +34,8 @@ import Foundation
         return output.text
     }
 
-    @Test func jsonHasTheDualRowEachSideAloneAndTheRatioToTheSlowerSide() async throws {
+    /// One bench (each takes a while on the mock cluster's group joins), checked as JSON and as the table.
+    @Test func theReportHasTheDualRowEachSideAloneAndTheRatioToTheSlowerSide() async throws {
         let text = try await runOnInMemoryAndKafkaMock(["--runs", "2", "--json"])
 
         let report = try JSONDecoder().decode(BenchReport.self, from: Data(text.utf8))
@@ -57,12 +58,8 @@ import Foundation
         }
         #expect(abs(sides.ratio.produce - (sides.ratioRuns[0].produce + sides.ratioRuns[1].produce) / 2) < 1e-9)
         #expect(abs(sides.primaryAlone.produce - (sides.primaryRuns[0].produce + sides.primaryRuns[1].produce) / 2) < 1e-6)
-    }
 
-    @Test func theTableShowsTheDualRowBothSidesAndTheRatio() async throws {
-        let text = try await runOnInMemoryAndKafkaMock(["--runs", "1"])
-
-        let lines = text.split(separator: "\n").map(String.init)
+        let lines = report.text().split(separator: "\n").map(String.init)
         #expect(lines.count == 7)
         #expect(lines[0].hasPrefix("switchyard bench: backend=dual messages=300 size=100B batch=1000"))
         #expect(lines[2].hasPrefix("switchyard (dual)"))
