@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import Switchyard
 import SwitchyardKafka
+import SwitchyardMigration
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -23,7 +24,10 @@ public struct BenchCommand: AsyncParsableCommand {
             With --backend kafka and no kafka.bootstrapServers it runs on a 3-broker mock cluster started \
             in this process; the consume clock starts at the first delivery and the pipeline and latency \
             phases start once the consumer has its partitions, so a group's join time is left out. With \
-            --rdkafka-baseline, each run also runs that raw librdkafka program on the same cluster.
+            --rdkafka-baseline, each run also runs that raw librdkafka program on the same cluster. With \
+            --backend dual, each run also measures dual.primary and dual.secondary alone on fresh topics, \
+            and the table adds dual-write throughput over the slower side's (a Kafka side without \
+            kafka.bootstrapServers runs on the mock cluster).
             """
     )
 
@@ -85,12 +89,15 @@ public struct BenchCommand: AsyncParsableCommand {
         try await CommandSession.run(global, io: io, mockKafkaBrokers: 3) { session in
             let backend = session.client.backend
             let kafka = backend as? KafkaBackend
-            let settings = settings(onKafka: kafka != nil, backendName: backend.name)
+            let dual = backend as? DualWriteBackend
+            let hasKafkaSide = dual.map { $0.primary is KafkaBackend || $0.secondary is KafkaBackend } ?? false
+            let settings = settings(onKafka: kafka != nil || hasKafkaSide, backendName: backend.name)
             let progress = BenchProgress(sink: io.errors)
             progress.show("preparing \(settings.messages) messages of \(size) bytes")
             let workload = BenchWorkload(count: settings.messages, size: size, batch: settings.batch)
             let runTag = String(MessageID.generate().suffix(12))
             let subject = BenchSwitchyard(backend: backend, settings: settings, logger: session.logger, runTag: runTag)
+            let dualSubjects = dual.map { BenchDualWriteSubjects(dual: $0, settings: settings, logger: session.logger, runTag: runTag) }
             let baseline = backend.name == "inmemory" ? BenchAsyncStream(settings: settings) : nil
             var rawKafka: BenchRdKafka?
             if let rdkafkaBaseline {
@@ -104,8 +111,16 @@ public struct BenchCommand: AsyncParsableCommand {
             var switchyardRuns: [BenchRow] = []
             var asyncStreamRuns: [BenchRow] = []
             var rdkafkaRuns: [BenchRdKafkaRow] = []
+            var dualSideRuns: (primary: [BenchRow], secondary: [BenchRow]) = ([], [])
             for run in 1...runs {
-                switchyardRuns.append(try await subject.measure(workload, run: run, progress: progress))
+                if let dualSubjects {
+                    let rows = try await dualSubjects.measure(workload, run: run, progress: progress)
+                    switchyardRuns.append(rows.dual)
+                    dualSideRuns.primary.append(rows.primary)
+                    dualSideRuns.secondary.append(rows.secondary)
+                } else {
+                    switchyardRuns.append(try await subject.measure(workload, run: run, progress: progress))
+                }
                 if let baseline {
                     asyncStreamRuns.append(try await baseline.measure(workload, run: run, progress: progress))
                 }
@@ -121,7 +136,13 @@ public struct BenchCommand: AsyncParsableCommand {
                 date: Date(),
                 switchyardRuns: switchyardRuns,
                 asyncStreamRuns: asyncStreamRuns,
-                rdkafkaRuns: rdkafkaRuns
+                rdkafkaRuns: rdkafkaRuns,
+                dualWrite: dual.map {
+                    BenchDualWrite(
+                        primary: $0.primary.name, secondary: $0.secondary.name, readFrom: $0.configuration.readFrom.rawValue,
+                        dualRuns: switchyardRuns, primaryRuns: dualSideRuns.primary, secondaryRuns: dualSideRuns.secondary, spooled: $0.stats().spooled
+                    )
+                }
             )
             io.output.write((json ? try report.json() : report.text()) + "\n")
         }

@@ -29,6 +29,8 @@ struct BenchReport: Codable, Sendable {
     /// Switchyard's median produce and consume throughput over the librdkafka baseline's.
     var rdkafkaRatio: RdKafkaRatio?
     var rdkafkaRuns: [BenchRdKafkaRow]?
+    /// On the dual-write backend, each of its sides alone and the ratio to the slower one.
+    var dualWrite: BenchDualWrite?
 
     struct Ratio: Codable, Sendable {
         var produce: Double
@@ -41,7 +43,7 @@ struct BenchReport: Codable, Sendable {
         var consume: Double
     }
 
-    init(settings: BenchSettings, backend: String, runs: Int, cores: Int, date: Date, switchyardRuns: [BenchRow], asyncStreamRuns: [BenchRow], rdkafkaRuns: [BenchRdKafkaRow] = []) {
+    init(settings: BenchSettings, backend: String, runs: Int, cores: Int, date: Date, switchyardRuns: [BenchRow], asyncStreamRuns: [BenchRow], rdkafkaRuns: [BenchRdKafkaRow] = [], dualWrite: BenchDualWrite? = nil) {
         self.backend = backend
         self.messages = settings.messages
         self.size = settings.size
@@ -55,6 +57,7 @@ struct BenchReport: Codable, Sendable {
         self.date = date.formatted(.iso8601)
         self.switchyard = BenchRow.median(of: switchyardRuns)
         self.switchyardRuns = switchyardRuns
+        self.dualWrite = dualWrite
         func divide(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : 0 }
         if rdkafkaRuns.isEmpty {
             self.rdkafka = nil
@@ -109,6 +112,12 @@ struct BenchReport: Codable, Sendable {
         if let rdkafka, let rdkafkaRatio {
             lines.append(pad("librdkafka (C)", 24, left: true) + pad(count(rdkafka.produce), 15) + pad(count(rdkafka.consume), 15))
             lines.append(pad("switchyard/librdkafka", 24, left: true) + pad(times(rdkafkaRatio.produce), 15) + pad(times(rdkafkaRatio.consume), 15))
+        }
+        if let dualWrite {
+            lines.append(row("primary (\(dualWrite.primary))", dualWrite.primaryAlone))
+            lines.append(row("secondary (\(dualWrite.secondary))", dualWrite.secondaryAlone))
+            lines.append(pad("dual/slower side", 24, left: true) + pad(times(dualWrite.ratio.produce), 15) + pad("", 15) + pad(times(dualWrite.ratio.pipeline), 16))
+            lines.append("dual writes to \(dualWrite.primary), copies to \(dualWrite.secondary), reads from \(dualWrite.readFrom); copies spooled: \(dualWrite.spooled)")
         }
         return lines.joined(separator: "\n")
     }

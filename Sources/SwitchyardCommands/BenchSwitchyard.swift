@@ -1,6 +1,7 @@
 import Histogram
 import Logging
 import Switchyard
+import SwitchyardMigration
 
 /// Measures a Switchyard backend: sends one by one (or in batches) with up to `inFlight` awaiting their
 /// acknowledgement, receives with a per-message ack, and both at once. Every phase uses a fresh topic,
@@ -45,6 +46,9 @@ struct BenchSwitchyard: Sendable {
     private func makeTopic(_ suffix: String) async throws -> String {
         let name = "bench-\(runTag)-\(suffix)"
         try await backend.ensureTopic(TopicSpec(name: name, partitions: settings.partitions))
+        if let dual = backend as? DualWriteBackend {
+            try await BenchDualWriteSubjects.bindGroup(on: dual, topic: name, prefetch: settings.prefetch, logger: logger)
+        }
         return name
     }
 

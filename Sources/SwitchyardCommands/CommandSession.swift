@@ -15,9 +15,10 @@ struct CommandSession {
     /// Loads the configuration, connects to the backend, runs `body`, then shuts the client down (its
     /// producers drained, its consumers closed), whether or not `body` throws.
     ///
-    /// With `mockKafkaBrokers`, `backend: kafka` with `kafka.bootstrapServers` left at its default runs on a
-    /// ``KafkaMockCluster`` of that many brokers started in this process, shut down after the client;
-    /// without it, that is the configuration error ``BackendFactory`` gives.
+    /// With `mockKafkaBrokers`, `backend: kafka` (or `backend: dual` with a Kafka side) with
+    /// `kafka.bootstrapServers` left at its default runs on a ``KafkaMockCluster`` of that many brokers
+    /// started in this process, shut down after the client; without it, that is the configuration error
+    /// ``BackendFactory`` gives.
     static func run<Result>(
         _ global: GlobalOptions,
         io: CommandIO,
@@ -31,15 +32,22 @@ struct CommandSession {
         var mockCluster: KafkaMockCluster?
         let backend: any MessagingBackend
         let serversConfigured = resolved.entries.contains { $0.key == "kafka.bootstrapServers" && $0.source != .defaultValue }
-        if let mockKafkaBrokers, settings.backend == .kafka, !serversConfigured {
+        let usesKafka = settings.backend == .kafka || (settings.backend == .dual && [settings.dual.primary, settings.dual.secondary].contains(.kafka))
+        if let mockKafkaBrokers, usesKafka, !serversConfigured {
             let cluster = try await KafkaMockCluster.start(brokers: mockKafkaBrokers, logger: logger)
             mockCluster = cluster
             logger.info("No kafka.bootstrapServers: running on an in-process mock cluster", metadata: ["bootstrapServers": "\(cluster.bootstrapServers)"])
-            backend = KafkaBackend(
+            let kafka = KafkaBackend(
                 configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: settings.kafka.properties),
                 mockCluster: cluster,
                 logger: logger
             )
+            do {
+                backend = try await BackendFactory.makeBackend(settings, kafka: kafka, logger: logger)
+            } catch {
+                await cluster.shutdown()
+                throw error
+            }
         } else {
             backend = try await BackendFactory.makeBackend(settings, logger: logger)
         }

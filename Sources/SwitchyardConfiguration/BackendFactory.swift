@@ -19,17 +19,21 @@ public enum BackendFactory {
     /// ``RabbitMQBackend`` for `rabbitmq.url` and `rabbitmq.queueType`, which connects when a topic,
     /// producer or consumer is first made. For `dual` it is a ``DualWriteBackend`` over the
     /// `dual.primary` and `dual.secondary` backends, each built as above from its own settings, reading
-    /// from `dual.readFrom` and spooling to `dual.spool`.
-    public static func makeBackend(_ settings: SwitchyardSettings, logger: Logger) async throws(SwitchyardError) -> any MessagingBackend {
+    /// from `dual.readFrom` and spooling to `dual.spool`. A `kafka` backend given here is used, for
+    /// `backend: kafka` and for a Kafka side of `backend: dual`, instead of one built from `kafka.*`.
+    public static func makeBackend(
+        _ settings: SwitchyardSettings, kafka: KafkaBackend? = nil, logger: Logger
+    ) async throws(SwitchyardError) -> any MessagingBackend {
         switch settings.backend {
         case .inmemory:
             return makeInMemory(settings.inmemory, logger: logger)
         case .rabbitmq:
             return try makeRabbitMQ(settings.rabbitmq, logger: logger)
         case .kafka:
+            if let kafka { return kafka }
             return try makeKafka(settings.kafka, logger: logger)
         case .dual:
-            return try await makeDual(settings, logger: logger)
+            return try await makeDual(settings, kafka: kafka, logger: logger)
         }
     }
 
@@ -37,7 +41,7 @@ public enum BackendFactory {
     ///
     /// - Throws: ``SwitchyardError/Code/invalidConfiguration`` naming `dual.primary` and `dual.secondary`
     ///   when they are the same backend.
-    static func makeDual(_ settings: SwitchyardSettings, logger: Logger) async throws(SwitchyardError) -> DualWriteBackend {
+    static func makeDual(_ settings: SwitchyardSettings, kafka: KafkaBackend? = nil, logger: Logger) async throws(SwitchyardError) -> DualWriteBackend {
         let dual = settings.dual
         guard dual.primary != dual.secondary else {
             throw SwitchyardError(
@@ -45,8 +49,8 @@ public enum BackendFactory {
                 "dual.primary and dual.secondary are both '\(dual.primary.rawValue)'; set them to two different backends."
             )
         }
-        let primary = try makeSide(dual.primary, settings, logger: logger)
-        let secondary = try makeSide(dual.secondary, settings, logger: logger)
+        let primary = try makeSide(dual.primary, settings, kafka: kafka, logger: logger)
+        let secondary = try makeSide(dual.secondary, settings, kafka: kafka, logger: logger)
         let readFrom: DualWriteBackend.Side = dual.readFrom == .primary ? .primary : .secondary
         return try await DualWriteBackend(
             primary: primary,
@@ -57,13 +61,16 @@ public enum BackendFactory {
     }
 
     /// One side of a dual write, from that backend's own settings.
-    private static func makeSide(_ side: SwitchyardSettings.Dual.Side, _ settings: SwitchyardSettings, logger: Logger) throws(SwitchyardError) -> any MessagingBackend {
+    private static func makeSide(
+        _ side: SwitchyardSettings.Dual.Side, _ settings: SwitchyardSettings, kafka: KafkaBackend?, logger: Logger
+    ) throws(SwitchyardError) -> any MessagingBackend {
         switch side {
         case .inmemory:
             return makeInMemory(settings.inmemory, logger: logger)
         case .rabbitmq:
             return try makeRabbitMQ(settings.rabbitmq, logger: logger)
         case .kafka:
+            if let kafka { return kafka }
             return try makeKafka(settings.kafka, logger: logger)
         }
     }
