@@ -10,20 +10,10 @@ import Foundation
 #endif
 
 @Suite(.timeLimit(.minutes(1))) struct BenchCommandTests {
-    private final class Captured: OutputSink {
-        let bytes = LockedValue<[UInt8]>([])
-        func write(_ bytes: [UInt8]) { self.bytes.withLock { $0 += bytes } }
-        var text: String { String(decoding: bytes.withLock { $0 }, as: UTF8.self) }
-    }
-
-    private struct NoInput: InputSource {
-        func read() async throws -> [UInt8]? { nil }
-    }
-
     private func run(_ arguments: [String]) async throws -> String {
-        let output = Captured()
+        let output = CapturedOutput()
         let command = try BenchCommand.parse(arguments)
-        try await command.run(io: CommandIO(input: NoInput(), output: output, errors: Captured(), environment: [:]))
+        try await command.run(io: CommandIO(input: ChunkedInput([]), output: output, errors: CapturedOutput(), environment: [:]))
         return output.text
     }
 

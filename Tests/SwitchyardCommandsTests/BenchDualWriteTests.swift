@@ -12,26 +12,16 @@ import Foundation
 /// `bench --backend dual`: the dual-write backend beside each of its sides alone, in the same runs. Its one
 /// bench of two runs took 141 s in a debug build on a busy 2-core machine, hence the longer limit.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct BenchDualWriteTests {
-    private final class Captured: OutputSink {
-        let bytes = LockedValue<[UInt8]>([])
-        func write(_ bytes: [UInt8]) { self.bytes.withLock { $0 += bytes } }
-        var text: String { String(decoding: bytes.withLock { $0 }, as: UTF8.self) }
-    }
-
-    private struct NoInput: InputSource {
-        func read() async throws -> [UInt8]? { nil }
-    }
-
     /// Runs the bench on in-memory as the primary and a mock Kafka cluster as the secondary.
     private func runOnInMemoryAndKafkaMock(_ extra: [String]) async throws -> String {
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("bench-dual-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: spool) }
-        let output = Captured()
+        let output = CapturedOutput()
         let command = try BenchCommand.parse(
             ["--backend", "dual", "--set", "dual.primary=inmemory", "--set", "dual.secondary=kafka", "--set", "dual.spool=\(spool)",
              "--messages", "300", "--partitions", "2", "--rate", "0"] + extra
         )
-        try await command.run(io: CommandIO(input: NoInput(), output: output, errors: Captured(), environment: [:]))
+        try await command.run(io: CommandIO(input: ChunkedInput([]), output: output, errors: CapturedOutput(), environment: [:]))
         return output.text
     }
 
