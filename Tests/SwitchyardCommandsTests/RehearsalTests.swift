@@ -27,22 +27,6 @@ import Testing
         #expect(results[3].line.hasPrefix("phase 3 new-primary: "))
     }
 
-    /// The check that a rehearsal can fail: a hand-over that starts the new broker's group after the
-    /// writers switched, instead of before, skips the first messages of phase 3, and the phase fails.
-    @Test func aHandOverThatStartsTheNewGroupTooLateLosesMessagesAndFailsThePhase() async throws {
-        let results = try await Self.rehearse { configuration in
-            configuration.handOverMargin = .seconds(-3)
-            configuration.settleTimeout = .seconds(3)
-        }
-
-        let before = results.prefix(3).map(\.passed)
-        #expect(before == [true, true, true], "\(results.map(\.line))")
-        let cutover = results[3]
-        #expect(!cutover.passed)
-        #expect(cutover.lost > 0 && cutover.consumed < cutover.published, "\(cutover.line)")
-        #expect(cutover.line.contains("FAIL: delivery missing"), "\(cutover.line)")
-    }
-
     /// Runs a short rehearsal on two fresh in-memory brokers, with `adjust` applied to its configuration.
     private static func rehearse(_ adjust: (inout Rehearsal.Configuration) -> Void) async throws -> [RehearsalResult] {
         let run = UUID().uuidString.lowercased()
