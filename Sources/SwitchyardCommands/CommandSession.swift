@@ -77,16 +77,9 @@ struct CommandSession {
     }
 
     /// Creates `topic` when the backend does not create topics on demand, so `produce` and `consume` work
-    /// on a fresh broker as kcat does. An existing topic is left as it is; on Kafka it is looked up
-    /// first, so a cluster without the CreateTopics API (`switchyard kafka-mock`) works with the topics
-    /// it has.
+    /// on a fresh broker as kcat does. An existing topic is left as it is.
     func ensureTopicIfNeeded(_ topic: String) async throws(SwitchyardError) {
         guard !client.backend.capabilities.contains(.autoCreateTopics) else { return }
-        if let kafka = client.backend as? KafkaBackend,
-            try await KafkaTopicLookup.partitionCount(of: topic, configuration: kafka.configuration, logger: logger) != nil
-        {
-            return
-        }
         try await client.ensureTopic(TopicSpec(name: topic))
     }
 }

@@ -24,17 +24,10 @@ public enum BackendFactory {
     public static func makeBackend(
         _ settings: SwitchyardSettings, kafka: KafkaBackend? = nil, logger: Logger
     ) async throws(SwitchyardError) -> any MessagingBackend {
-        switch settings.backend {
-        case .inmemory:
-            return makeInMemory(settings.inmemory, logger: logger)
-        case .rabbitmq:
-            return try makeRabbitMQ(settings.rabbitmq, logger: logger)
-        case .kafka:
-            if let kafka { return kafka }
-            return try makeKafka(settings.kafka, logger: logger)
-        case .dual:
+        guard let single = SwitchyardSettings.Dual.Side(rawValue: settings.backend.rawValue) else {
             return try await makeDual(settings, kafka: kafka, logger: logger)
         }
+        return try makeSingle(single, settings, kafka: kafka, logger: logger)
     }
 
     /// The dual-write backend for `dual.*`.
@@ -49,8 +42,8 @@ public enum BackendFactory {
                 "dual.primary and dual.secondary are both '\(dual.primary.rawValue)'; set them to two different backends."
             )
         }
-        let primary = try makeSide(dual.primary, settings, kafka: kafka, logger: logger)
-        let secondary = try makeSide(dual.secondary, settings, kafka: kafka, logger: logger)
+        let primary = try makeSingle(dual.primary, settings, kafka: kafka, logger: logger)
+        let secondary = try makeSingle(dual.secondary, settings, kafka: kafka, logger: logger)
         let readFrom: DualWriteBackend.Side = dual.readFrom == .primary ? .primary : .secondary
         return try await DualWriteBackend(
             primary: primary,
@@ -60,8 +53,8 @@ public enum BackendFactory {
         )
     }
 
-    /// One side of a dual write, from that backend's own settings.
-    private static func makeSide(
+    /// One broker's backend (alone, or one side of a dual write), from that backend's own settings.
+    private static func makeSingle(
         _ side: SwitchyardSettings.Dual.Side, _ settings: SwitchyardSettings, kafka: KafkaBackend?, logger: Logger
     ) throws(SwitchyardError) -> any MessagingBackend {
         switch side {

@@ -65,12 +65,14 @@ public final class KafkaBackend: MessagingBackend {
     }
 
     /// Creates the topic with its partitions and replication factor; an existing topic is left as it
-    /// is, even if its partition count differs.
+    /// is, even if its partition count differs. On a cluster the topic is looked up first, so an
+    /// existing topic needs no CreateTopics request (which clusters such as `switchyard kafka-mock`
+    /// do not serve).
     public func ensureTopic(_ spec: TopicSpec) async throws(SwitchyardError) {
         try validate(spec)
         if let mockCluster {
             try await mockCluster.createTopic(spec.name, partitions: spec.partitions, replicationFactor: spec.replicationFactor)
-        } else {
+        } else if try await KafkaTopicLookup.partitionCount(of: spec.name, configuration: configuration) == nil {
             try await RDKafkaAdmin.createTopic(spec, configuration: configuration, logger: logger)
         }
     }

@@ -1,16 +1,12 @@
 import CRdKafka
-import Logging
 import Switchyard
 
 /// Asks a cluster whether a topic exists, without creating it.
-///
-/// Tools use it to skip creating a topic that is already there, which matters on clusters without the
-/// CreateTopics API, such as librdkafka's mock cluster run by `switchyard kafka-mock`.
-public enum KafkaTopicLookup {
+enum KafkaTopicLookup {
     /// The partition count of `topic`, or `nil` when the cluster does not have it. Runs on a thread of
     /// its own with a short-lived client, and fails with a retriable `brokerUnavailable` when the
     /// cluster does not answer within `configuration.adminTimeout`.
-    public static func partitionCount(of topic: String, configuration: KafkaConfiguration, logger: Logger) async throws(SwitchyardError) -> Int? {
+    static func partitionCount(of topic: String, configuration: KafkaConfiguration) async throws(SwitchyardError) -> Int? {
         let outcome = await DedicatedThread.run(name: "switchyard-kafka-lookup") {
             Result { () throws(SwitchyardError) in try lookUp(topic, configuration: configuration) }
         }
