@@ -9,7 +9,6 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "switchyard",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Switchyard", targets: ["Switchyard"]),
         .library(name: "SwitchyardInMemory", targets: ["SwitchyardInMemory"]),

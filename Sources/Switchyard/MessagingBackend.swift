@@ -79,12 +79,7 @@ extension ProducerDriver {
             do {
                 positions.append(try await send(message, to: topic))
             } catch {
-                throw SwitchyardError(
-                    .partialBatch,
-                    "\(index) of \(messages.count) messages were sent before a send failed: \(error). Resend the unacknowledged ones.",
-                    isRetriable: error.isRetriable,
-                    unacknowledgedMessageIDs: messages[index...].map(\.id)
-                )
+                throw .partialBatch(unacknowledgedMessageIDs: messages[index...].map(\.id), of: messages.count, firstFailure: error)
             }
         }
         return positions

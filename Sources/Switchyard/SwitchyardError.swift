@@ -100,6 +100,30 @@ public struct SwitchyardError: Error, Sendable, CustomStringConvertible {
         self.line = line
     }
 
+    /// The ``Code/partialBatch`` error for a batch send in which some messages were not acknowledged.
+    ///
+    /// - Parameters:
+    ///   - unacknowledgedMessageIDs: the ids whose send was not acknowledged; the caller resends these.
+    ///   - batchSize: how many messages the batch held.
+    ///   - firstFailure: the first failure seen; the result is retriable when it is.
+    public static func partialBatch(
+        unacknowledgedMessageIDs: [String],
+        of batchSize: Int,
+        firstFailure: SwitchyardError,
+        fileID: String = #fileID,
+        line: Int = #line
+    ) -> SwitchyardError {
+        let sent = batchSize - unacknowledgedMessageIDs.count
+        return SwitchyardError(
+            .partialBatch,
+            "\(sent) of \(batchSize) messages were acknowledged; the first failure: \(firstFailure). Resend the unacknowledged ones.",
+            isRetriable: firstFailure.isRetriable,
+            unacknowledgedMessageIDs: unacknowledgedMessageIDs,
+            fileID: fileID,
+            line: line
+        )
+    }
+
     public var description: String {
         "\(code): \(message)\(isRetriable ? " (retriable)" : "")"
     }

@@ -57,7 +57,7 @@ enum BenchMath {
 
     /// Messages per second.
     static func rate(_ count: Int, _ elapsed: Duration) -> Double {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         return seconds > 0 ? Double(count) / seconds : 0
     }
 }

@@ -14,7 +14,7 @@ enum CompareBenchmark {
         var median: Duration { runs.sorted()[runs.count / 2] }
 
         var pairsPerSecond: Double {
-            let seconds = Double(median.components.seconds) + Double(median.components.attoseconds) / 1e18
+            let seconds = median.inSeconds
             return seconds > 0 ? Double(pairs) / seconds : 0
         }
 
@@ -71,7 +71,7 @@ enum CompareBenchmark {
     }
 
     static func milliseconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        let value = duration.inMilliseconds
         return String(Int(value.rounded()))
     }
 }

@@ -138,7 +138,7 @@ struct Rehearsal: Sendable {
             sides = nil
         }
         book.open(phase, readSide: brokers.name(of: phase.readSide), sides: sides)
-        let from = WallClock.nowMicroseconds() - microseconds(configuration.handOverMargin)
+        let from = WallClock.nowMicroseconds() - configuration.handOverMargin.wholeMicroseconds
         let reader = phase.isDual
             ? try await retrying("Starting the comparison's readers") {
                 try await RehearsalSideReader.start(
@@ -168,7 +168,7 @@ struct Rehearsal: Sendable {
         let replaced = await feed.install(writer)
         var readSideSince = previous?.readSideSince
         if let previous, previous.phase.readSide != phase.readSide {
-            readSideSince = switchedAt - microseconds(configuration.handOverMargin)
+            readSideSince = switchedAt - configuration.handOverMargin.wholeMicroseconds
         }
         note("phase \(phase.rawValue) \(phase.title(old: brokers.oldName, new: brokers.newName)): the price feed writes through the phase \(phase.rawValue) configuration")
         let running = Running(phase: phase, reader: reader, writer: writer, started: .now, switchedAt: switchedAt, readSideSince: readSideSince)
@@ -202,7 +202,7 @@ struct Rehearsal: Sendable {
             } else {
                 note("phase \(nextPhase.rawValue): handing the consumer group over from \(brokers.name(of: phase.readSide)) to \(brokers.name(of: nextPhase.readSide))")
                 try await app.drain(publishedBefore: switchedAt, timeout: configuration.settleTimeout)
-                let from = switchedAt - microseconds(configuration.handOverMargin)
+                let from = switchedAt - configuration.handOverMargin.wholeMicroseconds
                 try await retrying("Starting the consumer on \(brokers.name(of: nextPhase.readSide))") {
                     try await app.restart(on: nextPhase.readSide, from: from)
                 }
@@ -251,7 +251,7 @@ struct Rehearsal: Sendable {
         return RehearsalResult.Fault(
             broker: brokers.newName,
             downSeconds: down,
-            drainedSeconds: drained ? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18 : nil
+            drainedSeconds: drained ? elapsed.inSeconds : nil
         )
     }
 
@@ -278,9 +278,5 @@ struct Rehearsal: Sendable {
                 try await Task.sleep(for: .milliseconds(500))
             }
         }
-    }
-
-    private func microseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
     }
 }

@@ -33,8 +33,7 @@ struct SendTally {
 
     /// One line: how many were acknowledged, how fast, and how many were not.
     func summary() -> String {
-        let elapsed = (ContinuousClock.now - started).components
-        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - started).inSeconds
         let rate = seconds > 0 ? Int(Double(succeeded) / seconds) : 0
         let centiseconds = Int((seconds * 100).rounded())
         let shown = "\(centiseconds / 100).\(centiseconds % 100 < 10 ? "0" : "")\(centiseconds % 100)"

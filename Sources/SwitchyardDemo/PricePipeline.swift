@@ -150,7 +150,7 @@ public enum PricePipeline {
             lateTicks: dashboard.lateTicks,
             symbols: symbols.count,
             seed: configuration.seed,
-            elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            elapsedSeconds: elapsed.inSeconds
         )
     }
 

@@ -21,12 +21,7 @@ struct InMemoryProducerDriver: ProducerDriver {
             try backend.checkAvailable()
             return try backend.existingOrAutoCreated(topic).append(messages)
         } catch {
-            throw SwitchyardError(
-                .partialBatch,
-                "None of the \(messages.count) messages was sent: \(error.message)",
-                isRetriable: error.isRetriable,
-                unacknowledgedMessageIDs: messages.map(\.id)
-            )
+            throw .partialBatch(unacknowledgedMessageIDs: messages.map(\.id), of: messages.count, firstFailure: error)
         }
     }
 

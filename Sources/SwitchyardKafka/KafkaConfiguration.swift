@@ -71,8 +71,7 @@ public struct KafkaConfiguration: Sendable, Hashable, CustomStringConvertible {
 
     /// Milliseconds for a librdkafka property, at least 1.
     static func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        return String(max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        String(max(1, duration.wholeMilliseconds))
     }
 
     /// The properties every client gets: the bootstrap servers, log lines as events, then the user's.

@@ -106,12 +106,7 @@ final class KafkaProducerDriver: ProducerDriver, @unchecked Sendable {
         }
         unacknowledged += messages[produced.accepted...].map(\.id)
         guard let firstFailure else { return positions }
-        throw SwitchyardError(
-            .partialBatch,
-            "\(messages.count - unacknowledged.count) of \(messages.count) messages were sent; the first failure: \(firstFailure). Resend the unacknowledged ones.",
-            isRetriable: firstFailure.isRetriable,
-            unacknowledgedMessageIDs: unacknowledged
-        )
+        throw .partialBatch(unacknowledgedMessageIDs: unacknowledged, of: messages.count, firstFailure: firstFailure)
     }
 
     func flush() async throws(SwitchyardError) {

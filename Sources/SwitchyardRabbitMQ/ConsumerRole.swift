@@ -229,8 +229,7 @@ final class ConsumerRole: ConnectionRole {
         } catch {
             return
         }
-        let (seconds, attoseconds) = closeGrace.components
-        var pause = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var pause = timespec(closeGrace)
         nanosleep(&pause, nil)
     }
 }

@@ -53,12 +53,7 @@ final class RabbitMQProducerDriver: ProducerDriver {
             }
         }
         if let firstError {
-            throw SwitchyardError(
-                .partialBatch,
-                "\(unacknowledged.count) of \(messages.count) messages were not confirmed; the first failure: \(firstError). Resend the unacknowledged ones.",
-                isRetriable: firstError.isRetriable,
-                unacknowledgedMessageIDs: unacknowledged
-            )
+            throw .partialBatch(unacknowledgedMessageIDs: unacknowledged, of: messages.count, firstFailure: firstError)
         }
         return positions
     }

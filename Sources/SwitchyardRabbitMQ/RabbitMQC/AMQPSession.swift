@@ -39,9 +39,9 @@ final class AMQPSession {
         self.endpoint = endpoint
         do {
             try Self.openSocket(state, endpoint: endpoint, settings: settings)
-            var limit = timeval(duration: settings.connectTimeout)
+            var limit = timeval(settings.connectTimeout)
             _ = amqp_set_handshake_timeout(state, &limit)
-            var rpcLimit = timeval(duration: settings.rpcTimeout)
+            var rpcLimit = timeval(settings.rpcTimeout)
             _ = amqp_set_rpc_timeout(state, &rpcLimit)
             let seconds = Int32(settings.heartbeat.components.seconds)
             let reply = switchyard_amqp_login_plain(state, endpoint.virtualHost, 0, 131_072, seconds, endpoint.user, endpoint.password)
@@ -79,7 +79,7 @@ final class AMQPSession {
         guard let socket else {
             throw AMQPFailure(SwitchyardError(.internalError, "rabbitmq-c could not create a socket for \(endpoint)."), breaksSession: true)
         }
-        var limit = timeval(duration: settings.connectTimeout)
+        var limit = timeval(settings.connectTimeout)
         let status = amqp_socket_open_noblock(socket, endpoint.host, Int32(endpoint.port), &limit)
         guard status == AMQP_STATUS_OK.rawValue else {
             let reason = String(cString: amqp_error_string2(status))
@@ -459,13 +459,6 @@ final class AMQPSession {
         case AMQP_RESPONSE_NONE: return "no reply"
         default: return "method \(reply.reply.id)"
         }
-    }
-}
-
-extension timeval {
-    init(duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self.init(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
     }
 }
 

@@ -229,8 +229,7 @@ final class ConnectionOwner<Role: ConnectionRole>: Sendable {
         if let deadline {
             timeout = max(.zero, min(timeout, deadline - .now))
         }
-        let (seconds, attoseconds) = timeout.components
-        let milliseconds = Int32(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(timeout.wholeMilliseconds)
         var descriptors = [pollfd(fd: wake.readEnd, events: Int16(POLLIN), revents: 0)]
         if let session {
             descriptors.append(pollfd(fd: session.socket, events: Int16(POLLIN), revents: 0))

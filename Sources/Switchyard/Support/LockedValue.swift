@@ -8,6 +8,9 @@ import Darwin
 
 /// A value that is only read or changed while a POSIX mutex is held.
 ///
+/// A failing `pthread_mutex_*` call means the lock is broken (for example, corrupt memory), and
+/// going on would give up mutual exclusion, so each one is a precondition failure.
+///
 /// Switchyard's modules use it instead of `Synchronization.Mutex` because ThreadSanitizer follows
 /// `pthread_mutex_t` but not `Mutex`'s futex on Linux, where it reports every `Mutex`-guarded access as a
 /// race. With this lock, `swift test --sanitize=thread` reports only real races.
@@ -22,11 +25,13 @@ package final class LockedValue<Value>: @unchecked Sendable {
 
     package init(_ value: sending Value) {
         self.value = value
-        pthread_mutex_init(mutex, nil)
+        let status = pthread_mutex_init(mutex, nil)
+        precondition(status == 0, "pthread_mutex_init failed with error \(status)")
     }
 
     deinit {
-        pthread_mutex_destroy(mutex)
+        let status = pthread_mutex_destroy(mutex)
+        assert(status == 0, "pthread_mutex_destroy failed with error \(status): the mutex is still held")
         mutex.deallocate()
     }
 
@@ -34,8 +39,12 @@ package final class LockedValue<Value>: @unchecked Sendable {
     package func withLock<Result, Failure: Error>(
         _ body: (inout sending Value) throws(Failure) -> sending Result
     ) throws(Failure) -> sending Result {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        let locked = pthread_mutex_lock(mutex)
+        precondition(locked == 0, "pthread_mutex_lock failed with error \(locked)")
+        defer {
+            let unlocked = pthread_mutex_unlock(mutex)
+            precondition(unlocked == 0, "pthread_mutex_unlock failed with error \(unlocked)")
+        }
         return try body(&value)
     }
 }
