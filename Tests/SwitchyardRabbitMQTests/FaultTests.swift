@@ -49,12 +49,14 @@ extension BrokerTests {
                                 try await producer.send(message, to: topic)
                                 break
                             } catch let error as SwitchyardError where error.isRetriable {
+                                // A retry's back-off while the broker is down, not a wait for an event.
                                 try await Task.sleep(for: .milliseconds(50))
                             }
                         }
                         ledger.confirmed(message.id)
                         if index == 50 { signal.yield() }
                         if ledger.faultHasHappened { sentAfterFault += 1 }
+                        // Paces the feed so that sends straddle the fault; the pace is the scenario.
                         try await Task.sleep(for: .milliseconds(5))
                     }
                 }
@@ -101,6 +103,7 @@ extension BrokerTests {
                     }
                 }
                 group.addTask {
+                    // The receive's time limit: it ends the race when no delivery comes.
                     try? await Task.sleep(for: limit)
                     return nil
                 }
