@@ -37,10 +37,61 @@ public final class Consumer: AsyncSequence, Sendable {
         guard maxMessages >= 1 else {
             throw SwitchyardError(.invalidConfiguration, "receive(maxMessages: \(maxMessages)) asks for no message; ask for at least 1.")
         }
-        let received = try await core.driver.receive(maxMessages: maxMessages)
-        core.received.increment(by: Int64(received.count))
-        let claims = SettlementClaims(count: received.count)
-        return received.enumerated().map { Delivery($1, consumer: core, claims: claims, index: $0) }
+        return core.deliveries(try await core.driver.receive(maxMessages: maxMessages))
+    }
+
+    /// Waits at most `timeout` for a message and returns up to `max` deliveries: batch receive with a
+    /// time limit.
+    ///
+    /// It returns as soon as at least one delivery is ready, with up to `max` of those ready then; it
+    /// does not hold ready deliveries back to fill the batch. An empty array means that `timeout`
+    /// passed with nothing to deliver, or that the consumer closed while waiting.
+    ///
+    /// - Throws: ``SwitchyardError/Code/cancelled`` when the task is cancelled while waiting, having
+    ///   taken no message; ``SwitchyardError/Code/consumerClosed`` when the consumer was closed before
+    ///   the call; ``SwitchyardError/Code/invalidConfiguration`` when `max` is below 1 or `timeout` is
+    ///   negative.
+    public func receive(max: Int = 100, timeout: Duration) async throws(SwitchyardError) -> [Delivery] {
+        guard max >= 1 else {
+            throw SwitchyardError(.invalidConfiguration, "receive(max: \(max), timeout:) asks for no message; ask for at least 1.")
+        }
+        guard timeout >= .zero else {
+            throw SwitchyardError(.invalidConfiguration, "receive(max:timeout: \(timeout)) has a negative timeout; pass zero or more.")
+        }
+        let received: [ReceivedMessage]
+        do {
+            received = try await core.driver.receive(maxMessages: max, timeout: timeout)
+        } catch {
+            throw SwitchyardError.receiving(error)
+        }
+        return core.deliveries(received)
+    }
+
+    /// Acks every one of `deliveries` at once: in any order, from any receive of this consumer, across
+    /// partitions.
+    ///
+    /// The backend settles them with as few operations as it allows (see *Batch Settlement* in the
+    /// documentation). It settles exactly the deliveries named: when one of them was settled already,
+    /// came from another consumer or appears twice, it throws ``SwitchyardError/Code/alreadySettled``
+    /// and settles none of them. When the backend fails, it throws that error; the deliveries it did
+    /// not settle are delivered again, never lost, and may be acked again.
+    public func ack(_ deliveries: [Delivery]) async throws(SwitchyardError) {
+        try await core.ack(deliveries)
+    }
+
+    /// Nacks every one of `deliveries` at once, with the meaning of ``Delivery/nack(requeue:reason:)``
+    /// for each: those below ``ConsumerOptions/maxDeliveryAttempts`` go back to be delivered again (with
+    /// `requeue`), the others are dead-lettered. It checks the deliveries as ``ack(_:)`` does.
+    public func nack(_ deliveries: [Delivery], requeue: Bool = true, reason: String? = nil) async throws(SwitchyardError) {
+        try await core.nack(deliveries, requeue: requeue, reason: reason)
+    }
+
+    /// Dead-letters every one of `deliveries` at once, with the meaning of ``Delivery/deadLetter(reason:)``
+    /// for each: the copies go to `<topic>.dlq` in one batch send, then the originals are acked together.
+    /// It checks the deliveries as ``ack(_:)`` does. When only part of the batch reached the dead-letter
+    /// topic, the rest stays unsettled and it throws ``SwitchyardError/Code/partialBatch`` naming them.
+    public func deadLetter(_ deliveries: [Delivery], reason: String) async throws(SwitchyardError) {
+        try await core.deadLetter(deliveries, reason: reason)
     }
 
     /// Leaves the group. Unsettled deliveries go to the group's other consumers; a loop waiting on this
@@ -92,6 +143,23 @@ public final class Consumer: AsyncSequence, Sendable {
                 return nil
             }
             return delivery
+        }
+    }
+}
+
+/// Deliveries claimed together for one settlement, which can be given back if it fails.
+struct ClaimedDeliveries {
+    let deliveries: [Delivery]
+
+    /// Gives back every claimed delivery.
+    func giveBack() {
+        giveBack(deliveries)
+    }
+
+    /// Gives back `some`, which must be among the claimed deliveries.
+    func giveBack(_ some: [Delivery]) {
+        for delivery in some {
+            delivery.claims.giveBack(delivery.index)
         }
     }
 }
@@ -152,6 +220,13 @@ final class ConsumerCore: Sendable {
         self.deadLettered = Counter(label: "switchyard_messages_dead_lettered_total", dimensions: dimensions)
     }
 
+    /// Wraps what a driver received as deliveries that share one set of settlement claims.
+    func deliveries(_ received: [ReceivedMessage]) -> [Delivery] {
+        self.received.increment(by: Int64(received.count))
+        let claims = SettlementClaims(count: received.count)
+        return received.enumerated().map { Delivery($1, consumer: self, claims: claims, index: $0) }
+    }
+
     func ack(_ delivery: Delivery) async throws(SwitchyardError) {
         try claim(delivery)
         do {
@@ -161,6 +236,82 @@ final class ConsumerCore: Sendable {
             throw error
         }
         acked.increment()
+    }
+
+    func ack(_ deliveries: [Delivery]) async throws(SwitchyardError) {
+        guard !deliveries.isEmpty else { return }
+        let claimed = try claim(deliveries)
+        do {
+            try await driver.ack(deliveries.map(\.token))
+        } catch {
+            claimed.giveBack()
+            throw error
+        }
+        acked.increment(by: Int64(deliveries.count))
+    }
+
+    func nack(_ deliveries: [Delivery], requeue: Bool, reason: String?) async throws(SwitchyardError) {
+        guard !deliveries.isEmpty else { return }
+        let again = requeue ? deliveries.filter { $0.deliveryAttempt < options.maxDeliveryAttempts } : []
+        let given = again.count == deliveries.count ? [] : deliveries.filter { !requeue || $0.deliveryAttempt >= options.maxDeliveryAttempts }
+        if !given.isEmpty {
+            try backend.require(.deadLetter, for: "Dead-lettering")
+        }
+        if !again.isEmpty {
+            let claimed = try claim(again)
+            do {
+                try await driver.requeue(again.map(\.token))
+            } catch {
+                claimed.giveBack()
+                throw error
+            }
+            requeued.increment(by: Int64(again.count))
+        }
+        if !given.isEmpty {
+            try await deadLetter(given) { delivery in
+                reason ?? (requeue ? "gave up after \(delivery.deliveryAttempt) delivery attempts" : "rejected by the consumer")
+            }
+        }
+    }
+
+    func deadLetter(_ deliveries: [Delivery], reason: String) async throws(SwitchyardError) {
+        guard !deliveries.isEmpty else { return }
+        try backend.require(.deadLetter, for: "Dead-lettering")
+        try await deadLetter(deliveries) { _ in reason }
+    }
+
+    /// Sends a copy of each delivery to the dead-letter topic in one batch, then acks those that arrived.
+    private func deadLetter(_ deliveries: [Delivery], reason: (Delivery) -> String) async throws(SwitchyardError) {
+        let claimed = try claim(deliveries)
+        let copies = deliveries.map { deadLetterCopy(of: $0, reason: reason($0)) }
+        var failure: SwitchyardError?
+        var landed = deliveries
+        do {
+            let producer = try await deadLetterDriver()
+            _ = try await producer.send(copies, to: TopicName.deadLetter(of: topic))
+        } catch where error.code == .partialBatch {
+            let unsent = Set(error.unacknowledgedMessageIDs)
+            landed = deliveries.filter { !unsent.contains($0.message.id) }
+            claimed.giveBack(deliveries.filter { unsent.contains($0.message.id) })
+            failure = error
+        } catch {
+            claimed.giveBack()
+            throw error
+        }
+        if !landed.isEmpty {
+            do {
+                try await driver.ack(landed.map(\.token))
+            } catch {
+                claimed.giveBack(landed)
+                throw error
+            }
+            deadLettered.increment(by: Int64(landed.count))
+            logger.info(
+                "Dead-lettered messages",
+                metadata: ["count": "\(landed.count)", "topic": "\(topic)", "first-message-id": "\(landed[0].message.id)"]
+            )
+        }
+        if let failure { throw failure }
     }
 
     func nack(_ delivery: Delivery, requeue: Bool, reason: String?) async throws(SwitchyardError) {
@@ -179,10 +330,7 @@ final class ConsumerCore: Sendable {
         try backend.require(.deadLetter, for: "Dead-lettering")
         try await settle(delivery) { () async throws(SwitchyardError) in
             let producer = try await deadLetterDriver()
-            var message = delivery.message
-            message.headers.append(MessageHeader(name: DeadLetterHeader.originalTopic, value: topic))
-            message.headers.append(MessageHeader(name: DeadLetterHeader.reason, value: reason))
-            message.headers.append(MessageHeader(name: DeadLetterHeader.attempts, value: String(delivery.deliveryAttempt)))
+            let message = deadLetterCopy(of: delivery, reason: reason)
             _ = try await producer.send(message, to: TopicName.deadLetter(of: topic))
             try await driver.ack(delivery.token)
             deadLettered.increment()
@@ -191,6 +339,15 @@ final class ConsumerCore: Sendable {
                 metadata: ["message-id": "\(message.id)", "topic": "\(topic)", "reason": "\(reason)", "attempts": "\(delivery.deliveryAttempt)"]
             )
         }
+    }
+
+    /// The message as it goes to the dead-letter topic: unchanged, with the dead-letter headers added.
+    private func deadLetterCopy(of delivery: Delivery, reason: String) -> Message {
+        var message = delivery.message
+        message.headers.append(MessageHeader(name: DeadLetterHeader.originalTopic, value: topic))
+        message.headers.append(MessageHeader(name: DeadLetterHeader.reason, value: reason))
+        message.headers.append(MessageHeader(name: DeadLetterHeader.attempts, value: String(delivery.deliveryAttempt)))
+        return message
     }
 
     /// Runs `operation` as the one settlement of `delivery`; if it fails, the delivery may be settled again.
@@ -213,6 +370,42 @@ final class ConsumerCore: Sendable {
             )
         }
         try delivery.claims.claim(delivery.index)
+    }
+
+    /// Claims every one of `deliveries` for one settlement, or none of them: it fails when the consumer
+    /// is closed, or when one of them was received by another consumer, was settled already or is
+    /// named twice.
+    private func claim(_ deliveries: [Delivery]) throws(SwitchyardError) -> ClaimedDeliveries {
+        if closed.load(ordering: .acquiring) {
+            throw SwitchyardError(
+                .consumerClosed,
+                "The consumer that received these deliveries is closed; they went back to their group and will be delivered again."
+            )
+        }
+        if let foreign = deliveries.first(where: { $0.consumer !== self }) {
+            throw SwitchyardError(
+                .alreadySettled,
+                "Message \(foreign.message.id) was received by another consumer; settle it with that consumer. Nothing was settled."
+            )
+        }
+        var batches: [(claims: SettlementClaims, indices: [Int])] = []
+        for delivery in deliveries {
+            if let batch = batches.firstIndex(where: { $0.claims === delivery.claims }) {
+                batches[batch].indices.append(delivery.index)
+            } else {
+                batches.append((delivery.claims, [delivery.index]))
+            }
+        }
+        for (taken, batch) in batches.enumerated() where !batch.claims.claim(batch.indices) {
+            for earlier in batches[..<taken] {
+                earlier.claims.giveBack(earlier.indices)
+            }
+            throw SwitchyardError(
+                .alreadySettled,
+                "One of the \(deliveries.count) deliveries was already acked, nacked or dead-lettered, or is named twice. Nothing was settled."
+            )
+        }
+        return ClaimedDeliveries(deliveries: deliveries)
     }
 
     private func deadLetterDriver() async throws(SwitchyardError) -> any ProducerDriver {
@@ -238,5 +431,20 @@ final class ConsumerCore: Sendable {
         }
         try await driver.close()
         try await producer?.close()
+    }
+}
+
+extension SwitchyardError {
+    /// What a consumer throws for an error from its driver's receive: a ``SwitchyardError`` as it is,
+    /// and a cancellation as ``Code/cancelled``.
+    static func receiving(_ error: any Error) -> SwitchyardError {
+        switch error {
+        case let error as SwitchyardError:
+            return error
+        case is CancellationError:
+            return SwitchyardError(.cancelled, "The receive was cancelled while it waited; it took no message.", underlyingError: error)
+        default:
+            return SwitchyardError(.internalError, "The backend's receive failed: \(error)", underlyingError: error)
+        }
     }
 }

@@ -137,8 +137,35 @@ final class SettlementClaims: Sendable {
         }
     }
 
+    /// Claims all of `indices` under one lock, or none of them when one is claimed already or is named
+    /// twice. Returns whether it claimed them.
+    func claim(_ indices: [Int]) -> Bool {
+        claimed.withLock { claimed in
+            var taken = 0
+            for index in indices {
+                guard !claimed[index] else { break }
+                claimed[index] = true
+                taken += 1
+            }
+            guard taken < indices.count else { return true }
+            for index in indices[..<taken] {
+                claimed[index] = false
+            }
+            return false
+        }
+    }
+
     func giveBack(_ index: Int) {
         claimed.withLock { $0[index] = false }
+    }
+
+    /// Gives back all of `indices` under one lock.
+    func giveBack(_ indices: [Int]) {
+        claimed.withLock { claimed in
+            for index in indices {
+                claimed[index] = false
+            }
+        }
     }
 }
 

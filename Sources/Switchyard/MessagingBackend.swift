@@ -56,11 +56,32 @@ public protocol ConsumerDriver: Sendable {
     /// cancelled while waiting, it throws `CancellationError` and takes no message.
     func receive(maxMessages: Int) async throws -> [ReceivedMessage]
 
+    /// Waits at most `timeout` until at least one message is available, and returns up to `maxMessages`
+    /// of those available then, without waiting for more.
+    ///
+    /// Returns an empty array when `timeout` passes first, or when the consumer is closed while waiting.
+    /// Otherwise it behaves like ``receive(maxMessages:)``; a message is never taken and then dropped
+    /// because the timeout passed. The default races ``receive(maxMessages:)`` against a timer; a backend
+    /// whose client library waits with a timeout of its own should use that instead.
+    func receive(maxMessages: Int, timeout: Duration) async throws -> [ReceivedMessage]
+
     /// Marks a delivery processed.
     func ack(_ token: DeliveryToken) async throws(SwitchyardError)
 
+    /// Marks deliveries processed, in any order and across partitions, with as few calls to the client
+    /// library as the backend allows. The core never passes a token twice in one call.
+    ///
+    /// When it throws, the tokens it did settle stay settled, and settling one of them again later fails
+    /// with ``SwitchyardError/Code/alreadySettled`` or does nothing; it never settles a token it was not
+    /// given. The default acks the tokens one by one.
+    func ack(_ tokens: [DeliveryToken]) async throws(SwitchyardError)
+
     /// Makes a delivery available again, counting the attempt.
     func requeue(_ token: DeliveryToken) async throws(SwitchyardError)
+
+    /// Makes deliveries available again, counting an attempt for each, with the guarantees of
+    /// ``ack(_:)-([DeliveryToken])``. The default requeues the tokens one by one.
+    func requeue(_ tokens: [DeliveryToken]) async throws(SwitchyardError)
 
     /// Gives back deliveries that were received but never shown to the application, without counting
     /// an attempt. Called when an iterator is dropped with messages still buffered.
@@ -83,6 +104,51 @@ extension ProducerDriver {
             }
         }
         return positions
+    }
+}
+
+extension ConsumerDriver {
+    public func receive(maxMessages: Int, timeout: Duration) async throws -> [ReceivedMessage] {
+        try await withThrowingTaskGroup(of: [ReceivedMessage]?.self) { group in
+            group.addTask { try await self.receive(maxMessages: maxMessages) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            var received: [ReceivedMessage]?
+            var timedOut = false
+            while let result = await group.nextResult() {
+                switch result {
+                case .success(let messages?):
+                    received = messages
+                    group.cancelAll()
+                case .success(nil):
+                    // The timer ended: it fired, or the receive returned first and cancelled it.
+                    if received == nil {
+                        timedOut = true
+                        group.cancelAll()
+                    }
+                case .failure(let error):
+                    // A receive that the timeout cancelled took no message; the caller's own
+                    // cancellation is passed on.
+                    if error is CancellationError && timedOut && !Task.isCancelled { continue }
+                    throw error
+                }
+            }
+            return received ?? []
+        }
+    }
+
+    public func ack(_ tokens: [DeliveryToken]) async throws(SwitchyardError) {
+        for token in tokens {
+            try await ack(token)
+        }
+    }
+
+    public func requeue(_ tokens: [DeliveryToken]) async throws(SwitchyardError) {
+        for token in tokens {
+            try await requeue(token)
+        }
     }
 }
 

@@ -64,7 +64,8 @@ public struct SwitchyardError: Error, Sendable, CustomStringConvertible {
         public static let rejectedByBroker = Code(.rejectedByBroker)
         /// Part of a batch was not acknowledged; see ``SwitchyardError/unacknowledgedMessageIDs``.
         public static let partialBatch = Code(.partialBatch)
-        /// The task was cancelled before the message was handed to the broker; nothing was sent.
+        /// The task was cancelled. A cancelled send had not handed the message to the broker, so nothing
+        /// was sent; a cancelled receive took no message from the backend.
         public static let cancelled = Code(.cancelled)
         /// A failure inside Switchyard or a client library that fits no other code.
         public static let internalError = Code(.internalError)
@@ -78,6 +79,8 @@ public struct SwitchyardError: Error, Sendable, CustomStringConvertible {
     public let isRetriable: Bool
     /// For ``Code/partialBatch``: the ids of the messages whose send was not acknowledged.
     public let unacknowledgedMessageIDs: [String]
+    /// The failure this one was made from, such as the client library's error, when there was one.
+    public let underlyingError: (any Error)?
     /// The file that raised the error.
     public let fileID: String
     /// The line that raised the error.
@@ -89,6 +92,7 @@ public struct SwitchyardError: Error, Sendable, CustomStringConvertible {
         _ message: String,
         isRetriable: Bool? = nil,
         unacknowledgedMessageIDs: [String] = [],
+        underlyingError: (any Error)? = nil,
         fileID: String = #fileID,
         line: Int = #line
     ) {
@@ -96,6 +100,7 @@ public struct SwitchyardError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.isRetriable = isRetriable ?? (code == .brokerUnavailable || code == .timeout)
         self.unacknowledgedMessageIDs = unacknowledgedMessageIDs
+        self.underlyingError = underlyingError
         self.fileID = fileID
         self.line = line
     }
@@ -119,6 +124,7 @@ public struct SwitchyardError: Error, Sendable, CustomStringConvertible {
             "\(sent) of \(batchSize) messages were acknowledged; the first failure: \(firstFailure). Resend the unacknowledged ones.",
             isRetriable: firstFailure.isRetriable,
             unacknowledgedMessageIDs: unacknowledgedMessageIDs,
+            underlyingError: firstFailure,
             fileID: fileID,
             line: line
         )

@@ -160,6 +160,31 @@ extension ContractCase {
         "Closing a producer with sends in flight lets them finish: every success is delivered and no send fails because of the close."
     ) { try await $0.gracefulShutdownDrainsSends() }
 
+    public static let batchReceiveWithTimeout = ContractCase(
+        23, "batchReceiveWithTimeout",
+        "receive(max:timeout:) returns an empty batch when the timeout passes with nothing to deliver, and otherwise at most max deliveries, which one batch ack settles."
+    ) { try await $0.batchReceiveWithTimeout() }
+
+    public static let batchAckInAnyOrder = ContractCase(
+        24, "batchAckInAnyOrder",
+        "Deliveries from several receives and partitions, acked in shuffled batches, are all settled: a restarted consumer of the group sees none of them again."
+    ) { try await $0.batchAckInAnyOrder() }
+
+    public static let partialBatchAckThenCrash = ContractCase(
+        25, "partialBatchAckThenCrash",
+        "When a consumer acks part of what it received in one batch and then goes away, the group's next consumer gets exactly the unacked rest."
+    ) { try await $0.partialBatchAckThenCrash() }
+
+    public static let settleTwiceOrTooLate = ContractCase(
+        26, "settleTwiceOrTooLate",
+        "A batch ack that names a settled delivery, one delivery twice, or another consumer's delivery fails with alreadySettled and settles none of them; after close, settling fails with consumerClosed and the delivery goes to the next consumer."
+    ) { try await $0.settleTwiceOrTooLate() }
+
+    public static let cancelledBatchReceiveLosesNothing = ContractCase(
+        27, "cancelledBatchReceiveLosesNothing",
+        "A timed receive cancelled while it waits throws cancelled and takes no message; of messages received under repeated cancellation, none is lost."
+    ) { try await $0.cancelledBatchReceiveLosesNothing() }
+
     /// Every case, in order.
     public static let all: [ContractCase] = [
         .roundTrip, .topicIsolation, .orderPerKey, .everyGroupGetsEveryMessage, .competingConsumers,
@@ -167,7 +192,8 @@ extension ContractCase {
         .restartedConsumerResumes, .replayFromEarliest, .sendAfterCloseFails, .receiveAfterCloseFails,
         .cancellationLeavesNothingHalfDone, .concurrentSendsThenClose, .slowConsumerBackpressure,
         .batchSendAndReceive, .missingTopic, .oversizedMessage, .invalidTopicName, .brokerDownAtStart,
-        .brokerRestartMidStream, .gracefulShutdownDrainsSends,
+        .brokerRestartMidStream, .gracefulShutdownDrainsSends, .batchReceiveWithTimeout, .batchAckInAnyOrder,
+        .partialBatchAckThenCrash, .settleTwiceOrTooLate, .cancelledBatchReceiveLosesNothing,
     ]
 
     /// The cases that exercise at least one capability flag.

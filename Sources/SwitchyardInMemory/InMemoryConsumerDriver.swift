@@ -61,6 +61,18 @@ final class InMemoryConsumerDriver: ConsumerDriver {
         try topic.settle(CollectionOfOne(token), as: .requeue, member: member, group: group)
     }
 
+    /// Settles the whole batch under the group's one lock.
+    func ack(_ tokens: [DeliveryToken]) async throws(SwitchyardError) {
+        try backend.checkAvailable()
+        try topic.settle(tokens, as: .ack, member: member, group: group)
+    }
+
+    /// Requeues the whole batch under the group's one lock.
+    func requeue(_ tokens: [DeliveryToken]) async throws(SwitchyardError) {
+        try backend.checkAvailable()
+        try topic.settle(tokens, as: .requeue, member: member, group: group)
+    }
+
     func release(_ tokens: [DeliveryToken]) {
         try? topic.settle(tokens.reversed(), as: .release, member: member, group: group)
     }
