@@ -7,6 +7,10 @@ import FoundationEssentials
 import Foundation
 #endif
 
+// The file is flattened here with Yams rather than read through swift-configuration's `YAMLSnapshot`
+// (its `YAML` trait), because that snapshot cannot list the keys a file sets, so an unknown key could
+// not be rejected; it lets `a: {b: 1}` silently override `a.b: 2`; it reads an empty value as text;
+// and its syntax errors quote the offending line, which may hold a secret.
 /// A YAML or JSON configuration file, flattened to dotted keys.
 ///
 /// Nested mappings and dotted names are equivalent: `inmemory: {partitions: 8}` and
