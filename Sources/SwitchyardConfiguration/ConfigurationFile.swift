@@ -58,13 +58,15 @@ struct ConfigurationFile {
         return ConfigurationFile(path: path, values: flattener.values)
     }
 
-    /// Where and what the syntax error is, without the text around it: that line may hold a secret.
+    /// Where and what the syntax error is, without the text around it: that text may hold a secret.
     private static func problem(in error: any Error) -> String {
         switch error as? YamlError {
         case .scanner(_, let problem, let mark, _)?, .parser(_, let problem, let mark, _)?, .composer(_, let problem, let mark, _)?:
             "\(problem) at line \(mark.line), column \(mark.column)"
         case .reader(let problem, _, _, _)?:
             problem
+        case .duplicatedKeysInMapping(let duplicates, let context)?:
+            "\(duplicates.map { "'\($0)'" }.joined(separator: ", ")) set more than once in one mapping at line \(context.mark.line), column \(context.mark.column)"
         default:
             "\(error)"
         }
