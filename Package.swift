@@ -7,28 +7,44 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+// Targets and products are listed by layer, each depending only on the layers above it: the core,
+// one target per backend, the contract suite, migration, building a backend from settings, the CLI.
 let package = Package(
     name: "switchyard",
     products: [
+        // Core: the broker-agnostic messaging model, and the settings that select and tune a backend.
         .library(name: "Switchyard", targets: ["Switchyard"]),
-        .library(name: "SwitchyardInMemory", targets: ["SwitchyardInMemory"]),
-        .library(name: "SwitchyardContract", targets: ["SwitchyardContract"]),
         .library(name: "SwitchyardConfiguration", targets: ["SwitchyardConfiguration"]),
+        // Backends: one library per broker.
+        .library(name: "SwitchyardInMemory", targets: ["SwitchyardInMemory"]),
+        .library(name: "SwitchyardRabbitMQ", targets: ["SwitchyardRabbitMQ"]),
         .library(name: "SwitchyardKafka", targets: ["SwitchyardKafka"]),
+        // Contract: the suite every backend passes.
+        .library(name: "SwitchyardContract", targets: ["SwitchyardContract"]),
+        // Migration: moving between brokers.
         .library(name: "SwitchyardMigration", targets: ["SwitchyardMigration"]),
+        // Backend selection: the backend that settings name, built with every backend linked.
+        .library(name: "SwitchyardBackends", targets: ["SwitchyardBackends"]),
+        // CLI: the `switchyard` tool. Its libraries (commands, demo pipeline) are internal to it.
         .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
     ],
     dependencies: [
+        // Core.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Backends.
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // Migration.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // CLI.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        // MARK: Core
+
         // The broker-agnostic core: messages, topics, producers, consumers, errors, capabilities.
         .target(
             name: "Switchyard",
@@ -39,6 +55,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Settings: keys, layered loading (file, SWITCHYARD_* environment, flags), redaction, typed
+        // settings. It names the backends but links none of them; SwitchyardBackends builds them.
+        .target(
+            name: "SwitchyardConfiguration",
+            dependencies: [
+                "Switchyard",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: Backends
+
         // The embedded in-memory backend, the default.
         .target(
             name: "SwitchyardInMemory",
@@ -65,29 +96,6 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The public contract suite every backend runs unchanged.
-        .target(
-            name: "SwitchyardContract",
-            dependencies: ["Switchyard"],
-            swiftSettings: strict
-        ),
-        // Moving between brokers: the dual-write backend with its durable spool, and the shadow comparison.
-        .target(
-            name: "SwitchyardMigration",
-            dependencies: [
-                "Switchyard",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ],
-            swiftSettings: strict
-        ),
-        // A process that sends through a dual-write spool until it is killed; the SIGKILL test runs it.
-        .executableTarget(
-            name: "SwitchyardDualWriteProbe",
-            dependencies: ["Switchyard", "SwitchyardInMemory", "SwitchyardMigration"],
-            swiftSettings: strict
-        ),
         // librdkafka, with its mock cluster, as a Swift module.
         .systemLibrary(
             name: "CRdKafka",
@@ -105,21 +113,55 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Layered configuration (file, SWITCHYARD_* environment, flags) and backend selection.
+
+        // MARK: Contract
+
+        // The public contract suite every backend runs unchanged.
         .target(
-            name: "SwitchyardConfiguration",
+            name: "SwitchyardContract",
+            dependencies: ["Switchyard"],
+            swiftSettings: strict
+        ),
+
+        // MARK: Migration
+
+        // Moving between brokers: the dual-write backend with its durable spool, and the shadow comparison.
+        .target(
+            name: "SwitchyardMigration",
             dependencies: [
                 "Switchyard",
-                "SwitchyardInMemory",
-                "SwitchyardKafka",
-                "SwitchyardRabbitMQ",
-                "SwitchyardMigration",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
+        // A process that sends through a dual-write spool until it is killed; the SIGKILL test runs it.
+        .executableTarget(
+            name: "SwitchyardDualWriteProbe",
+            dependencies: ["Switchyard", "SwitchyardInMemory", "SwitchyardMigration"],
+            swiftSettings: strict
+        ),
+
+        // MARK: Backend selection
+
+        // BackendFactory: the backend that SwitchyardSettings select, alone or as the two sides of a dual write.
+        .target(
+            name: "SwitchyardBackends",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardConfiguration",
+                "SwitchyardInMemory",
+                "SwitchyardRabbitMQ",
+                "SwitchyardKafka",
+                "SwitchyardMigration",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: CLI
+
         // The crypto price pipeline: a simulated market feed, a candle aggregator and a price board.
         .target(
             name: "SwitchyardDemo",
@@ -136,6 +178,7 @@ let package = Package(
                 "Switchyard",
                 "SwitchyardInMemory",
                 "SwitchyardConfiguration",
+                "SwitchyardBackends",
                 "SwitchyardDemo",
                 "SwitchyardMigration",
                 "SwitchyardKafka",
@@ -151,6 +194,9 @@ let package = Package(
             dependencies: ["SwitchyardCommands"],
             swiftSettings: strict
         ),
+
+        // MARK: Tests, in the same layer order
+
         .testTarget(
             name: "SwitchyardTests",
             dependencies: [
@@ -162,20 +208,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SwitchyardConfigurationTests",
+            dependencies: ["Switchyard", "SwitchyardConfiguration"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "SwitchyardInMemoryTests",
             dependencies: [
                 "Switchyard",
                 "SwitchyardInMemory",
-                "SwitchyardContract",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "SwitchyardKafkaTests",
-            dependencies: [
-                "Switchyard",
-                "SwitchyardKafka",
                 "SwitchyardContract",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -192,12 +233,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "SwitchyardConfigurationTests",
+            name: "SwitchyardKafkaTests",
             dependencies: [
-                "SwitchyardConfiguration",
-                "SwitchyardInMemory",
+                "Switchyard",
                 "SwitchyardKafka",
-                "SwitchyardRabbitMQ",
+                "SwitchyardContract",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -209,7 +249,21 @@ let package = Package(
                 "SwitchyardInMemory",
                 "SwitchyardMigration",
                 "SwitchyardConfiguration",
+                "SwitchyardBackends",
                 "SwitchyardDualWriteProbe",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardBackendsTests",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardConfiguration",
+                "SwitchyardBackends",
+                "SwitchyardInMemory",
+                "SwitchyardRabbitMQ",
+                "SwitchyardKafka",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -221,7 +275,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardCommandsTests",
-            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory", "SwitchyardKafka", "SwitchyardMigration"],
+            dependencies: [
+                "SwitchyardCommands",
+                "SwitchyardConfiguration",
+                "SwitchyardBackends",
+                "SwitchyardInMemory",
+                "SwitchyardKafka",
+                "SwitchyardMigration",
+            ],
             swiftSettings: strict
         ),
     ]

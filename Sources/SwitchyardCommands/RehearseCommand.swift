@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Switchyard
+import SwitchyardBackends
 import SwitchyardConfiguration
 import SwitchyardDemo
 import SwitchyardKafka

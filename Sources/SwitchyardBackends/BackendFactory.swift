@@ -1,11 +1,15 @@
 import Logging
 import Switchyard
+import SwitchyardConfiguration
 import SwitchyardInMemory
 import SwitchyardKafka
 import SwitchyardMigration
 import SwitchyardRabbitMQ
 
 /// Creates the backend that settings select.
+///
+/// The factory lives apart from the settings (`SwitchyardConfiguration`) because it links every
+/// backend: an application that only reads its settings does not link librdkafka or rabbitmq-c.
 public enum BackendFactory {
     /// The name of the process-wide in-memory broker that the `switchyard` commands share.
     public static let sharedInMemoryBrokerName = "default"

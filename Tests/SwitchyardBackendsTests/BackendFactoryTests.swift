@@ -1,11 +1,11 @@
 import Logging
 import Switchyard
+import SwitchyardBackends
+import SwitchyardConfiguration
 import SwitchyardInMemory
 import SwitchyardKafka
 import SwitchyardRabbitMQ
 import Testing
-
-@testable import SwitchyardConfiguration
 
 @Suite struct BackendFactoryTests {
     private let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
