@@ -151,11 +151,18 @@ let package = Package(
             dependencies: ["SwitchyardCommands"],
             swiftSettings: strict
         ),
+        // What the test targets share: waits with deadlines instead of sleeps, and a child-process runner.
+        .target(
+            name: "SwitchyardTestSupport",
+            path: "Tests/SwitchyardTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SwitchyardTests",
             dependencies: [
                 "Switchyard",
                 "SwitchyardInMemory",
+                "SwitchyardTestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
@@ -167,6 +174,7 @@ let package = Package(
                 "Switchyard",
                 "SwitchyardInMemory",
                 "SwitchyardContract",
+                "SwitchyardTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -187,6 +195,7 @@ let package = Package(
                 "Switchyard",
                 "SwitchyardRabbitMQ",
                 "SwitchyardContract",
+                "SwitchyardTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -210,6 +219,7 @@ let package = Package(
                 "SwitchyardMigration",
                 "SwitchyardConfiguration",
                 "SwitchyardDualWriteProbe",
+                "SwitchyardTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
