@@ -197,11 +197,18 @@ let package = Package(
 
         // MARK: Tests, in the same layer order
 
+        // What the test targets share: waits with deadlines instead of sleeps, and a child-process runner.
+        .target(
+            name: "SwitchyardTestSupport",
+            path: "Tests/SwitchyardTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SwitchyardTests",
             dependencies: [
                 "Switchyard",
                 "SwitchyardInMemory",
+                "SwitchyardTestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
@@ -218,6 +225,7 @@ let package = Package(
                 "Switchyard",
                 "SwitchyardInMemory",
                 "SwitchyardContract",
+                "SwitchyardTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -228,6 +236,7 @@ let package = Package(
                 "Switchyard",
                 "SwitchyardRabbitMQ",
                 "SwitchyardContract",
+                "SwitchyardTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -251,6 +260,7 @@ let package = Package(
                 "SwitchyardConfiguration",
                 "SwitchyardBackends",
                 "SwitchyardDualWriteProbe",
+                "SwitchyardTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -124,6 +124,12 @@ public final class InMemoryBackend: MessagingBackend {
         nextID.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
+    /// How many receives on `topic` wait for something to deliver. A receive waits only once it has
+    /// found nothing it may take, so tests wait on this to know a consumer is idle, instead of sleeping.
+    func waitingReceives(on topic: String) -> Int {
+        topics.withLock { $0[topic] }?.waitingReceives ?? 0
+    }
+
     func checkAvailable() throws(SwitchyardError) {
         guard isAvailable else {
             throw SwitchyardError(.brokerUnavailable, "The in-memory broker is stopped. Retry once it is started again.")
