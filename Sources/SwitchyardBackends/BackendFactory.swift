@@ -20,8 +20,8 @@ public enum BackendFactory {
     /// every caller in one process sees the same topics and messages; the broker keeps the settings it
     /// was first created with. For `kafka` it is a client of the cluster at `kafka.bootstrapServers`,
     /// with every `kafka.properties.*` value passed to librdkafka unchanged. For `rabbitmq` it is a new
-    /// ``RabbitMQBackend`` for `rabbitmq.url` and `rabbitmq.queueType`, which connects when a topic,
-    /// producer or consumer is first made. For `dual` it is a ``DualWriteBackend`` over the
+    /// `RabbitMQBackend` for `rabbitmq.url` and `rabbitmq.queueType`, which connects when a topic,
+    /// producer or consumer is first made. For `dual` it is a `DualWriteBackend` over the
     /// `dual.primary` and `dual.secondary` backends, each built as above from its own settings, reading
     /// from `dual.readFrom` and spooling to `dual.spool`. A `kafka` backend given here is used, for
     /// `backend: kafka` and for a Kafka side of `backend: dual`, instead of one built from `kafka.*`.
