@@ -34,7 +34,7 @@ test: setup-test rabbitmq python-peers
 
 # The library targets with a DocC catalog, Sources/<Target>/<Target>.docc.
 DOC_TARGETS := Switchyard SwitchyardInMemory SwitchyardKafka SwitchyardRabbitMQ SwitchyardContract \
-	SwitchyardMigration SwitchyardConfiguration SwitchyardDemo
+	SwitchyardMigration SwitchyardConfiguration SwitchyardBackends SwitchyardDemo
 
 # swift-docc-plugin builds one archive per target into .build/plugins/Swift-DocC/outputs/. docc turns
 # its own warnings into errors; any other warning in the output (the compiler's, the plugin's) fails too.
