@@ -129,6 +129,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `switchyard bench`'s engine: the workload, the subjects measured, their runs, rows and report.
+        .target(
+            name: "SwitchyardBench",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardMigration",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
         // The `switchyard` commands as a library, so tests can drive them in-process.
         .target(
             name: "SwitchyardCommands",
@@ -138,11 +149,11 @@ let package = Package(
                 "SwitchyardConfiguration",
                 "SwitchyardDemo",
                 "SwitchyardMigration",
+                "SwitchyardBench",
                 "SwitchyardKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
@@ -221,7 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardCommandsTests",
-            dependencies: ["SwitchyardCommands", "SwitchyardConfiguration", "SwitchyardInMemory", "SwitchyardKafka", "SwitchyardMigration"],
+            dependencies: ["SwitchyardCommands", "SwitchyardBench", "SwitchyardConfiguration", "SwitchyardInMemory", "SwitchyardKafka", "SwitchyardMigration"],
             swiftSettings: strict
         ),
     ]

@@ -1,4 +1,5 @@
 import Switchyard
+import SwitchyardBench
 import SwitchyardMigration
 
 /// Feeds one ``ShadowComparator`` from both sides' consumers until the plan says collecting is over

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import Switchyard
+import SwitchyardBench
 import SwitchyardMigration
 
 #if canImport(FoundationEssentials)
@@ -175,7 +176,7 @@ public struct CompareCommand: AsyncParsableCommand {
             idleLimit: (timeout ?? (duration == nil ? 10 : nil)).map(Self.duration),
             grace: Self.duration(grace)
         )
-        let progress = BenchProgress(sink: io.errors)
+        let progress = io.errors.progressLine
         _ = try await io.stopRequests.run { [consumers] in
             try await collection.run(primary: consumers[0], secondary: consumers[1], plan: plan, progress: progress)
         }

@@ -4,6 +4,7 @@ import Switchyard
 import SwitchyardConfiguration
 
 @testable import SwitchyardCommands
+import SwitchyardBench
 
 /// An ``OutputSink`` that keeps everything written to it.
 final class CapturedOutput: OutputSink {

@@ -3,6 +3,7 @@ import Switchyard
 import Testing
 
 @testable import SwitchyardCommands
+import SwitchyardBench
 
 @Suite struct ProduceConsumeTests {
     @Test func stdinLinesRoundTripByteForByteWithKeyAndHeaders() async throws {

@@ -2,15 +2,15 @@ import Dispatch
 import Foundation
 
 /// Runs another program to completion without blocking Swift's cooperative pool.
-enum ChildProgram {
+package enum ChildProgram {
     /// What a finished program left.
-    struct Outcome: Sendable {
-        var status: Int32
-        var output: Data
-        var errors: Data
+    package struct Outcome: Sendable {
+        package var status: Int32
+        package var output: Data
+        package var errors: Data
 
         /// Standard error as trimmed text, for error messages.
-        var errorText: String {
+        package var errorText: String {
             String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
     }
@@ -21,7 +21,7 @@ enum ChildProgram {
     /// - Parameter searchPath: extra directories appended to `PATH`, for an `executable` named without a
     ///   slash, which is looked up through `/usr/bin/env`.
     /// - Throws: what `Process.run()` throws when the program cannot start.
-    static func run(_ executable: String, _ arguments: [String], searchPath: [String] = []) async throws -> Outcome {
+    package static func run(_ executable: String, _ arguments: [String], searchPath: [String] = []) async throws -> Outcome {
         let process = Process()
         if executable.contains("/") {
             process.executableURL = URL(fileURLWithPath: executable)

@@ -1,32 +1,46 @@
 /// The shape of a bench run, from the command's options.
-struct BenchSettings: Sendable {
+package struct BenchSettings: Sendable {
     /// Messages per phase.
-    var messages: Int
+    package var messages: Int
     /// Payload bytes per message.
-    var size: Int
+    package var size: Int
     /// Messages per send; 1 sends them one by one.
-    var batch: Int
+    package var batch: Int
     /// Sends (or batches) outstanding at once; 1 awaits each before the next.
-    var inFlight: Int
+    package var inFlight: Int
     /// The consumer's prefetch.
-    var prefetch: Int
+    package var prefetch: Int
     /// Partitions of each bench topic.
-    var partitions: Int
+    package var partitions: Int
     /// The send rate of the latency phase; 0 turns the phase off.
-    var rate: Int
+    package var rate: Int
     /// How long the latency phase sends, in seconds.
-    var rateSeconds: Double
+    package var rateSeconds: Double
     /// Whether the consume clock starts at the first delivery, and the pipeline and latency phases wait
     /// until the consumer has its partitions, so a consumer group's join time is not measured (Kafka).
-    var excludesGroupJoin: Bool
+    package var excludesGroupJoin: Bool
+
+    package init(
+        messages: Int, size: Int, batch: Int, inFlight: Int, prefetch: Int, partitions: Int, rate: Int, rateSeconds: Double, excludesGroupJoin: Bool
+    ) {
+        self.messages = messages
+        self.size = size
+        self.batch = batch
+        self.inFlight = inFlight
+        self.prefetch = prefetch
+        self.partitions = partitions
+        self.rate = rate
+        self.rateSeconds = rateSeconds
+        self.excludesGroupJoin = excludesGroupJoin
+    }
 
     /// How many messages the latency phase sends.
-    var rateMessages: Int {
+    package var rateMessages: Int {
         Int((Double(rate) * rateSeconds).rounded())
     }
 
     /// How long a phase may take before the bench gives up on it, in seconds.
-    var phaseTimeout: Double {
+    package var phaseTimeout: Double {
         120 + Double(max(messages, rateMessages)) / 10_000
     }
 }

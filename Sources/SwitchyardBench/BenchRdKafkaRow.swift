@@ -1,12 +1,12 @@
 /// What one run of the raw librdkafka baseline measured.
-struct BenchRdKafkaRow: Codable, Sendable {
+package struct BenchRdKafkaRow: Codable, Sendable {
     /// Messages per second from the first send to the last delivery report.
-    var produce: Double
+    package var produce: Double
     /// Messages per second from the first message received to the last, in a new group.
-    var consume: Double
+    package var consume: Double
 
     /// The median of each field over several runs.
-    static func median(of rows: [BenchRdKafkaRow]) -> BenchRdKafkaRow {
+    package static func median(of rows: [BenchRdKafkaRow]) -> BenchRdKafkaRow {
         let medians = BenchRow.median(of: rows.map { BenchRow(produce: $0.produce, consume: $0.consume, pipeline: 0, pipelineP50Ms: 0, pipelineP99Ms: 0) })
         return BenchRdKafkaRow(produce: medians.produce, consume: medians.consume)
     }

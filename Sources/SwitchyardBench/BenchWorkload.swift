@@ -2,19 +2,19 @@ import Switchyard
 
 /// The messages a bench run sends, built before any clock starts so the harness allocates nothing per
 /// message while it is measured.
-struct BenchWorkload: Sendable {
+package struct BenchWorkload: Sendable {
     /// The messages, each with its own id, a key from a small set and a payload of the requested size.
-    let messages: [Message]
+    package let messages: [Message]
     /// The same messages cut into batches, for batched sends.
-    let batches: [[Message]]
+    package let batches: [[Message]]
     /// How many distinct keys the messages have; the first `keyCount` messages have one each.
-    static let keyCount = 16
+    package static let keyCount = 16
 
     /// - Parameters:
     ///   - count: how many messages.
     ///   - size: the payload size in bytes.
     ///   - batch: the batch size for batched sends.
-    init(count: Int, size: Int, batch: Int) {
+    package init(count: Int, size: Int, batch: Int) {
         var random = SystemRandomNumberGenerator()
         let payloads: [[UInt8]] = (0..<64).map { _ in (0..<size).map { _ in UInt8.random(in: 0x20...0x7E, using: &random) } }
         let keys: [[UInt8]] = (0..<Self.keyCount).map { Array("key-\($0)".utf8) }

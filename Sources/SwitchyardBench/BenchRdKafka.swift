@@ -5,15 +5,23 @@ import Switchyard
 /// on the cluster the bench uses, producing and then consuming the same number of messages of the same
 /// size on a fresh topic with the bench's partition count. Its records carry the two headers Switchyard
 /// adds (message-id, published-at), so both write the same records.
-struct BenchRdKafka: Sendable {
-    let executable: String
-    let bootstrapServers: String
-    let backend: any MessagingBackend
-    let settings: BenchSettings
+package struct BenchRdKafka: Sendable {
+    package let executable: String
+    package let bootstrapServers: String
+    package let backend: any MessagingBackend
+    package let settings: BenchSettings
     /// Makes topic names unique to this invocation.
-    let runTag: String
+    package let runTag: String
 
-    func measure(run: Int, progress: BenchProgress) async throws -> BenchRdKafkaRow {
+    package init(executable: String, bootstrapServers: String, backend: any MessagingBackend, settings: BenchSettings, runTag: String) {
+        self.executable = executable
+        self.bootstrapServers = bootstrapServers
+        self.backend = backend
+        self.settings = settings
+        self.runTag = runTag
+    }
+
+    package func measure(run: Int, progress: BenchProgress) async throws -> BenchRdKafkaRow {
         progress.show("[run \(run)] librdkafka (C)")
         let topic = "bench-\(runTag)-r\(run)-rdkafka"
         try await backend.ensureTopic(TopicSpec(name: topic, partitions: settings.partitions))

@@ -1,26 +1,40 @@
 import Histogram
 
 /// What one run measured for one subject (Switchyard or the AsyncStream baseline).
-struct BenchRow: Codable, Sendable {
+package struct BenchRow: Codable, Sendable {
     /// Messages per second sent with no consumer running.
-    var produce: Double
+    package var produce: Double
     /// Messages per second received, each acked, from a topic already holding them all.
-    var consume: Double
+    package var consume: Double
     /// Messages per second through a producer and a consumer running at once, first send to last receive.
-    var pipeline: Double
+    package var pipeline: Double
     /// Median publish-to-consume latency in the pipeline phase, in milliseconds.
-    var pipelineP50Ms: Double
+    package var pipelineP50Ms: Double
     /// 99th-percentile publish-to-consume latency in the pipeline phase, in milliseconds.
-    var pipelineP99Ms: Double
+    package var pipelineP99Ms: Double
     /// Median publish-to-consume latency at the fixed rate, in milliseconds; absent when that phase is off.
-    var rateP50Ms: Double?
+    package var rateP50Ms: Double?
     /// 99th-percentile publish-to-consume latency at the fixed rate, in milliseconds.
-    var rateP99Ms: Double?
+    package var rateP99Ms: Double?
     /// The send rate reached in the fixed-rate phase, in messages per second.
-    var rateAchieved: Double?
+    package var rateAchieved: Double?
 
     /// The median of each field over several runs.
-    static func median(of rows: [BenchRow]) -> BenchRow {
+    package init(
+        produce: Double, consume: Double, pipeline: Double, pipelineP50Ms: Double, pipelineP99Ms: Double,
+        rateP50Ms: Double? = nil, rateP99Ms: Double? = nil, rateAchieved: Double? = nil
+    ) {
+        self.produce = produce
+        self.consume = consume
+        self.pipeline = pipeline
+        self.pipelineP50Ms = pipelineP50Ms
+        self.pipelineP99Ms = pipelineP99Ms
+        self.rateP50Ms = rateP50Ms
+        self.rateP99Ms = rateP99Ms
+        self.rateAchieved = rateAchieved
+    }
+
+    package static func median(of rows: [BenchRow]) -> BenchRow {
         func middle(_ values: [Double]) -> Double {
             let sorted = values.sorted()
             guard !sorted.isEmpty else { return 0 }

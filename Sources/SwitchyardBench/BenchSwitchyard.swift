@@ -10,14 +10,21 @@ import SwitchyardMigration
 /// On a backend with replay the consumer starts at the earliest message. On one without (RabbitMQ's
 /// classic and quorum queues), the group is created before the produce phase, so that its queue holds
 /// what is sent, and the consumer then starts at the group's committed position.
-struct BenchSwitchyard: Sendable {
-    let backend: any MessagingBackend
-    let settings: BenchSettings
-    let logger: Logger
+package struct BenchSwitchyard: Sendable {
+    package let backend: any MessagingBackend
+    package let settings: BenchSettings
+    package let logger: Logger
     /// Makes topic names unique to this invocation.
-    let runTag: String
+    package let runTag: String
 
-    func measure(_ workload: BenchWorkload, run: Int, progress: BenchProgress) async throws -> BenchRow {
+    package init(backend: any MessagingBackend, settings: BenchSettings, logger: Logger, runTag: String) {
+        self.backend = backend
+        self.settings = settings
+        self.logger = logger
+        self.runTag = runTag
+    }
+
+    package func measure(_ workload: BenchWorkload, run: Int, progress: BenchProgress) async throws -> BenchRow {
         let label = "[run \(run)] \(backend.name)"
         let loaded = try await makeTopic("r\(run)-load")
         if !backend.capabilities.contains(.replay) {

@@ -4,11 +4,11 @@ import SwitchyardMigration
 
 /// The three subjects of `bench --backend dual`: the dual-write backend and each of its sides alone,
 /// every one on topics of its own, measured one after another in each run.
-struct BenchDualWriteSubjects: Sendable {
-    let dual: DualWriteBackend
-    let subjects: [BenchSwitchyard]
+package struct BenchDualWriteSubjects: Sendable {
+    package let dual: DualWriteBackend
+    package let subjects: [BenchSwitchyard]
 
-    init(dual: DualWriteBackend, settings: BenchSettings, logger: Logger, runTag: String) {
+    package init(dual: DualWriteBackend, settings: BenchSettings, logger: Logger, runTag: String) {
         self.dual = dual
         subjects = [
             BenchSwitchyard(backend: dual, settings: settings, logger: logger, runTag: runTag),
@@ -19,7 +19,7 @@ struct BenchDualWriteSubjects: Sendable {
 
     /// One run of each subject: dual, primary and secondary. The order rotates from run to run, so a
     /// machine that slows down or speeds up during the bench does not favour one of them.
-    func measure(_ workload: BenchWorkload, run: Int, progress: BenchProgress) async throws -> (dual: BenchRow, primary: BenchRow, secondary: BenchRow) {
+    package func measure(_ workload: BenchWorkload, run: Int, progress: BenchProgress) async throws -> (dual: BenchRow, primary: BenchRow, secondary: BenchRow) {
         var rows: [BenchRow?] = [nil, nil, nil]
         for step in 0..<subjects.count {
             let index = (step + run - 1) % subjects.count
@@ -34,7 +34,7 @@ struct BenchDualWriteSubjects: Sendable {
     /// Creates the bench group on the side the dual-write consumers do not read, when that side keeps
     /// messages only for existing groups (RabbitMQ's classic and quorum queues): without a queue bound
     /// to the topic, the copies would be unroutable and go to the spool instead.
-    static func bindGroup(on dual: DualWriteBackend, topic: String, prefetch: Int, logger: Logger) async throws {
+    package static func bindGroup(on dual: DualWriteBackend, topic: String, prefetch: Int, logger: Logger) async throws {
         let other = dual.configuration.readFrom == .primary ? dual.secondary : dual.primary
         guard !other.capabilities.contains(.replay) else { return }
         let consumer = try await other.makeConsumer(

@@ -1,53 +1,53 @@
 /// What `bench --backend dual` measures besides the dual-write backend itself: each of its two sides
 /// alone, with the same settings on fresh topics in the same runs, and the dual-write throughput over
 /// the slower side's.
-struct BenchDualWrite: Codable, Sendable {
+package struct BenchDualWrite: Codable, Sendable {
     /// The name of the backend that must acknowledge every send.
-    var primary: String
+    package var primary: String
     /// The name of the backend that receives the copies.
-    var secondary: String
+    package var secondary: String
     /// The side the dual-write consumers read from: `primary` or `secondary`.
-    var readFrom: String
+    package var readFrom: String
     /// Medians over the runs of the primary alone.
-    var primaryAlone: BenchRow
+    package var primaryAlone: BenchRow
     /// Medians over the runs of the secondary alone.
-    var secondaryAlone: BenchRow
+    package var secondaryAlone: BenchRow
     /// The median over the runs of each run's dual-write throughput over the slower side's in that run.
-    var ratio: Ratio
-    var primaryRuns: [BenchRow]
-    var secondaryRuns: [BenchRow]
-    var ratioRuns: [Ratio]
+    package var ratio: Ratio
+    package var primaryRuns: [BenchRow]
+    package var secondaryRuns: [BenchRow]
+    package var ratioRuns: [Ratio]
     /// Copies the dual writer put in its spool during the bench instead of getting the secondary's
     /// acknowledgement in time; above 0, the dual-write rows did not wait for every copy.
-    var spooled: Int
+    package var spooled: Int
 
     /// Dual-write throughput over the slower single side's, per phase that writes. (Consumers of the dual
     /// backend read one side, so its consume phase is that side's.)
-    struct Ratio: Codable, Sendable {
-        var produce: Double
-        var pipeline: Double
+    package struct Ratio: Codable, Sendable {
+        package var produce: Double
+        package var pipeline: Double
 
         /// `dual` over the slower of `primary` and `secondary` in the same run.
-        init(dual: BenchRow, primary: BenchRow, secondary: BenchRow) {
+        package init(dual: BenchRow, primary: BenchRow, secondary: BenchRow) {
             func divide(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : 0 }
             produce = divide(dual.produce, min(primary.produce, secondary.produce))
             pipeline = divide(dual.pipeline, min(primary.pipeline, secondary.pipeline))
         }
 
-        init(produce: Double, pipeline: Double) {
+        package init(produce: Double, pipeline: Double) {
             self.produce = produce
             self.pipeline = pipeline
         }
 
         /// The median of each phase's ratio.
-        static func median(of ratios: [Ratio]) -> Ratio {
+        package static func median(of ratios: [Ratio]) -> Ratio {
             let rows = ratios.map { BenchRow(produce: $0.produce, consume: 0, pipeline: $0.pipeline, pipelineP50Ms: 0, pipelineP99Ms: 0) }
             let middle = BenchRow.median(of: rows)
             return Ratio(produce: middle.produce, pipeline: middle.pipeline)
         }
     }
 
-    init(primary: String, secondary: String, readFrom: String, dualRuns: [BenchRow], primaryRuns: [BenchRow], secondaryRuns: [BenchRow], spooled: Int) {
+    package init(primary: String, secondary: String, readFrom: String, dualRuns: [BenchRow], primaryRuns: [BenchRow], secondaryRuns: [BenchRow], spooled: Int) {
         self.primary = primary
         self.secondary = secondary
         self.readFrom = readFrom

@@ -5,45 +5,45 @@ import Foundation
 #endif
 
 /// The outcome of `switchyard bench`: the medians over the runs, every run, and the setup.
-struct BenchReport: Codable, Sendable {
-    var backend: String
-    var messages: Int
-    var size: Int
-    var batch: Int
-    var inFlight: Int
-    var prefetch: Int
-    var partitions: Int
-    var runs: Int
-    var rate: Int
-    var cores: Int
-    var date: String
+package struct BenchReport: Codable, Sendable {
+    package var backend: String
+    package var messages: Int
+    package var size: Int
+    package var batch: Int
+    package var inFlight: Int
+    package var prefetch: Int
+    package var partitions: Int
+    package var runs: Int
+    package var rate: Int
+    package var cores: Int
+    package var date: String
     /// Medians over the runs.
-    var switchyard: BenchRow
-    var asyncStream: BenchRow?
+    package var switchyard: BenchRow
+    package var asyncStream: BenchRow?
     /// Switchyard's median throughput over the baseline's, per phase.
-    var ratio: Ratio?
-    var switchyardRuns: [BenchRow]
-    var asyncStreamRuns: [BenchRow]?
+    package var ratio: Ratio?
+    package var switchyardRuns: [BenchRow]
+    package var asyncStreamRuns: [BenchRow]?
     /// Medians of the raw librdkafka baseline, on Kafka with `--rdkafka-baseline`.
-    var rdkafka: BenchRdKafkaRow?
+    package var rdkafka: BenchRdKafkaRow?
     /// Switchyard's median produce and consume throughput over the librdkafka baseline's.
-    var rdkafkaRatio: RdKafkaRatio?
-    var rdkafkaRuns: [BenchRdKafkaRow]?
+    package var rdkafkaRatio: RdKafkaRatio?
+    package var rdkafkaRuns: [BenchRdKafkaRow]?
     /// On the dual-write backend, each of its sides alone and the ratio to the slower one.
-    var dualWrite: BenchDualWrite?
+    package var dualWrite: BenchDualWrite?
 
-    struct Ratio: Codable, Sendable {
-        var produce: Double
-        var consume: Double
-        var pipeline: Double
+    package struct Ratio: Codable, Sendable {
+        package var produce: Double
+        package var consume: Double
+        package var pipeline: Double
     }
 
-    struct RdKafkaRatio: Codable, Sendable {
-        var produce: Double
-        var consume: Double
+    package struct RdKafkaRatio: Codable, Sendable {
+        package var produce: Double
+        package var consume: Double
     }
 
-    init(settings: BenchSettings, backend: String, runs: Int, cores: Int, date: Date, switchyardRuns: [BenchRow], asyncStreamRuns: [BenchRow], rdkafkaRuns: [BenchRdKafkaRow] = [], dualWrite: BenchDualWrite? = nil) {
+    package init(settings: BenchSettings, backend: String, runs: Int, cores: Int, date: Date, switchyardRuns: [BenchRow], asyncStreamRuns: [BenchRow], rdkafkaRuns: [BenchRdKafkaRow] = [], dualWrite: BenchDualWrite? = nil) {
         self.backend = backend
         self.messages = settings.messages
         self.size = settings.size
@@ -86,14 +86,14 @@ struct BenchReport: Codable, Sendable {
     }
 
     /// One JSON object on one line.
-    func json() throws -> String {
+    package func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
     /// A table of the medians, with the baseline and the ratio when there is one.
-    func text() -> String {
+    package func text() -> String {
         var lines = [
             "switchyard bench: backend=\(backend) messages=\(messages) size=\(size)B batch=\(batch)\(inFlight > 1 ? " in-flight=\(inFlight)" : "") prefetch=\(prefetch) partitions=\(partitions) runs=\(runs) cores=\(cores) (medians)"
         ]

@@ -1,9 +1,9 @@
 import Switchyard
 
 /// Bounds a bench phase in time, so a backend that loses messages fails the bench instead of hanging it.
-enum BenchDeadline {
+package enum BenchDeadline {
     /// Runs `body`, cancelling it and throwing ``SwitchyardError/Code/timeout`` after `seconds`.
-    static func run<Value: Sendable>(seconds: Double, phase: String, _ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+    package static func run<Value: Sendable>(seconds: Double, phase: String, _ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
         try await withThrowingTaskGroup(of: Value?.self) { group in
             group.addTask { try await body() }
             group.addTask {

@@ -3,10 +3,14 @@ import Switchyard
 
 /// The baseline: the same messages through a plain `AsyncStream`, one producer task and one consumer
 /// task, with no acknowledgements. It is what an in-process queue costs without Switchyard.
-struct BenchAsyncStream: Sendable {
-    let settings: BenchSettings
+package struct BenchAsyncStream: Sendable {
+    package let settings: BenchSettings
 
-    func measure(_ workload: BenchWorkload, run: Int, progress: BenchProgress) async throws -> BenchRow {
+    package init(settings: BenchSettings) {
+        self.settings = settings
+    }
+
+    package func measure(_ workload: BenchWorkload, run: Int, progress: BenchProgress) async throws -> BenchRow {
         let label = "[run \(run)] AsyncStream"
         let messages = workload.messages
         let count = messages.count
