@@ -1,5 +1,4 @@
 import Switchyard
-import SwitchyardMigration
 
 /// What a rehearsal records about each phase, shared by the feed, the application's consumer and the
 /// side readers: the ids the phase's writer got acknowledged, what the application processed, and the

@@ -1,7 +1,7 @@
 import Logging
 import Switchyard
 
-/// The application consuming the price feed during a rehearsal: one consumer group, restarted at
+/// The application consuming the traffic during a rehearsal: one consumer group, restarted at
 /// every cutover with the next phase's read side, that deduplicates by message id.
 ///
 /// Each restart is a new *leg*: a fresh client of the read side and a consumer of the same group. A

@@ -1,6 +1,6 @@
-/// One phase of the RabbitMQ-to-Kafka migration (DESIGN.md §6), as the rehearsal runs it: where the
+/// One phase of a migration from an old broker to a new one (see <doc:MigrationPhases>), as the rehearsal runs it: where the
 /// writers send and where the consumers read.
-enum RehearsalPhase: Int, CaseIterable, Sendable {
+package enum RehearsalPhase: Int, CaseIterable, Sendable {
     case oldOnly = 0
     case dualWrite = 1
     case dualWriteCompare = 2
@@ -8,7 +8,7 @@ enum RehearsalPhase: Int, CaseIterable, Sendable {
     case newOnly = 4
 
     /// One of the two brokers of a migration.
-    enum Broker: Sendable, Hashable {
+    package enum Broker: Sendable, Hashable {
         /// The broker migrated from (RabbitMQ).
         case old
         /// The broker migrated to (Kafka).
@@ -16,14 +16,14 @@ enum RehearsalPhase: Int, CaseIterable, Sendable {
     }
 
     /// Where the phase's writers send.
-    enum Writes: Sendable, Hashable {
+    package enum Writes: Sendable, Hashable {
         /// To one broker.
         case single(Broker)
         /// To a primary that must acknowledge, with a copy (spooled on failure) to the secondary.
         case dual(primary: Broker, secondary: Broker)
     }
 
-    var writes: Writes {
+    package var writes: Writes {
         switch self {
         case .oldOnly: .single(.old)
         case .dualWrite, .dualWriteCompare: .dual(primary: .old, secondary: .new)
@@ -33,20 +33,20 @@ enum RehearsalPhase: Int, CaseIterable, Sendable {
     }
 
     /// The broker the application's consumers read: the primary.
-    var readSide: Broker {
+    package var readSide: Broker {
         switch writes {
         case .single(let broker): broker
         case .dual(let primary, _): primary
         }
     }
 
-    var isDual: Bool {
+    package var isDual: Bool {
         if case .dual = writes { return true }
         return false
     }
 
     /// A short name for the result line, e.g. `dual-write+compare`.
-    func title(old: String, new: String) -> String {
+    package func title(old: String, new: String) -> String {
         switch self {
         case .oldOnly: "\(old)-only"
         case .dualWrite: "dual-write"

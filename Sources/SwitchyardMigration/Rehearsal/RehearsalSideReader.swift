@@ -1,6 +1,5 @@
 import Logging
 import Switchyard
-import SwitchyardMigration
 
 /// The shadow comparison of one dual-write phase: a consumer on each broker, reading the topic directly
 /// (never through the dual-write backend), feeding the phase's messages to the sides comparison in the

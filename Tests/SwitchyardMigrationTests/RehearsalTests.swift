@@ -4,7 +4,7 @@ import Switchyard
 import SwitchyardInMemory
 import Testing
 
-@testable import SwitchyardCommands
+@testable import SwitchyardMigration
 
 /// The rehearsal's phase logic on two in-memory brokers of this process: cheap, and independent of
 /// RabbitMQ and Kafka.
@@ -45,10 +45,30 @@ import Testing
         var configuration = Rehearsal.Configuration(topic: "prices-\(run)", group: "app-\(run)", spoolRoot: spool)
         configuration.phaseSeconds = 1.5
         configuration.outageSeconds = 1
-        configuration.symbols = 4
         configuration.settleTimeout = .seconds(20)
         adjust(&configuration)
         let rehearsal = Rehearsal(configuration: configuration, brokers: brokers, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        return try await rehearsal.run(report: { _ in }, note: { _ in })
+        return try await rehearsal.run(traffic: SteadyTraffic(messagesPerSecond: 200, keys: 4), report: { _ in }, note: { _ in })
+    }
+}
+
+/// Traffic at a steady rate from now on, its keys taken in turn.
+private struct SteadyTraffic: RehearsalTraffic {
+    private let interval: Int64
+    private let keys: Int
+    private var sent = 0
+    private(set) var nextDue = WallClock.nowMicroseconds()
+
+    init(messagesPerSecond: Int, keys: Int) {
+        interval = 1_000_000 / Int64(messagesPerSecond)
+        self.keys = keys
+    }
+
+    mutating func next() throws -> Message {
+        defer {
+            sent += 1
+            nextDue += interval
+        }
+        return Message(key: Array("key-\(sent % keys)".utf8), payload: Array("message \(sent)".utf8))
     }
 }

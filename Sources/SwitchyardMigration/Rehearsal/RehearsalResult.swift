@@ -1,48 +1,46 @@
-import SwitchyardMigration
-
 /// How one phase of a rehearsal went: its comparisons and the one-line verdict.
-struct RehearsalResult: Sendable {
+package struct RehearsalResult: Sendable {
     /// The injected outage of the new broker and how the spool coped.
-    struct Fault: Sendable {
-        var broker: String
-        var downSeconds: Double
+    package struct Fault: Sendable {
+        package var broker: String
+        package var downSeconds: Double
         /// How long after the broker came back the spool was empty; `nil` when it never was.
-        var drainedSeconds: Double?
+        package var drainedSeconds: Double?
     }
 
-    var phase: RehearsalPhase
-    var title: String
+    package var phase: RehearsalPhase
+    package var title: String
     /// Sends the phase's writer got acknowledged.
-    var published: Int
+    package var published: Int
     /// How many of them the application processed, by the end of the phase's settling.
-    var consumed: Int
+    package var consumed: Int
     /// Published vs consumed.
-    var delivery: ComparisonReport
+    package var delivery: ComparisonReport
     /// Primary broker vs secondary broker, in a dual-write phase.
-    var sides: ComparisonReport?
+    package var sides: ComparisonReport?
     /// The deepest the dual-write spool was, in a dual-write phase.
-    var spoolPeak: Int?
-    var fault: Fault?
+    package var spoolPeak: Int?
+    package var fault: Fault?
     /// Why the phase failed; empty when it passed.
-    var problems: [String]
+    package var problems: [String]
 
-    var passed: Bool { problems.isEmpty }
+    package var passed: Bool { problems.isEmpty }
 
     /// Messages missing, on the consumer or on either broker.
-    var lost: Int {
+    package var lost: Int {
         delivery.primary.missing + delivery.secondary.missing + (sides.map { $0.primary.missing + $0.secondary.missing } ?? 0)
     }
 
-    var mismatched: Int {
+    package var mismatched: Int {
         delivery.mismatches.total + (sides?.mismatches.total ?? 0)
     }
 
-    var duplicates: Int {
+    package var duplicates: Int {
         delivery.secondary.duplicates + (sides.map { $0.primary.duplicates + $0.secondary.duplicates } ?? 0)
     }
 
     /// E.g. `phase 2 dual-write+compare: published=3610 consumed=3610 lost=0 mismatched=0 duplicates=0 spool peak=431 (kafka down 4.8 s, spool drained 1.2 s after) PASS`.
-    var line: String {
+    package var line: String {
         var text = "phase \(phase.rawValue) \(title): published=\(published) consumed=\(consumed) lost=\(lost) mismatched=\(mismatched) duplicates=\(duplicates)"
         if let spoolPeak { text += " spool peak=\(spoolPeak)" }
         if let fault {
@@ -66,7 +64,7 @@ struct RehearsalResult: Sendable {
     }
 
     /// Seconds to one decimal, e.g. `4.8`.
-    static func seconds(_ value: Double) -> String {
+    package static func seconds(_ value: Double) -> String {
         String((value * 10).rounded() / 10)
     }
 }

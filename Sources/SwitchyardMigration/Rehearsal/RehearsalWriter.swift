@@ -1,8 +1,7 @@
 import Logging
 import Switchyard
-import SwitchyardMigration
 
-/// The price producer of one phase, built as a writer restarted with that phase's configuration would
+/// The producer of one phase, built as a writer restarted with that phase's configuration would
 /// be: a client of one broker, or a dual-write backend with a spool directory of its own.
 final class RehearsalWriter: Sendable {
     let phase: RehearsalPhase

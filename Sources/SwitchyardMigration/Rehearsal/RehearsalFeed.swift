@@ -1,15 +1,13 @@
 import Logging
 import Switchyard
-import SwitchyardDemo
 
-/// The price producer of a rehearsal: one simulated market, published in real time for the whole run
-/// through whichever phase's writer is installed.
+/// The producer of a rehearsal: its traffic, published in real time for the whole run through whichever
+/// phase's writer is installed.
 ///
 /// A cutover installs the next phase's writer with ``install(_:)``, which takes effect between two
-/// batches and hands back the writer it replaced, its last batch acknowledged. Ticks keep their market
+/// batches and hands back the writer it replaced, its last batch acknowledged. Messages keep their due
 /// time: those that fall due while no writer is installed are sent as soon as one is, so none is
-/// skipped. Every message carries the run header of the demo and ``RehearsalBook/phaseHeader``, and
-/// its `publishedAt` is set when its batch is sent. A failed send is retried with the same ids until
+/// skipped. Every message also carries ``RehearsalBook/phaseHeader``, and its `publishedAt` is set when its batch is sent. A failed send is retried with the same ids until
 /// the writer acknowledges it (for at most a minute), as an at-least-once producer does.
 final class RehearsalFeed: Sendable {
     private struct State {
@@ -21,14 +19,12 @@ final class RehearsalFeed: Sendable {
     }
 
     private let state = LockedValue(State())
-    private let topic: Topic<PriceTick>
-    private let runID: String
+    private let topic: String
     private let book: RehearsalBook
     private let logger: Logger
 
-    init(topic: Topic<PriceTick>, runID: String, book: RehearsalBook, logger: Logger) {
+    init(topic: String, book: RehearsalBook, logger: Logger) {
         self.topic = topic
-        self.runID = runID
         self.book = book
         self.logger = logger
     }
@@ -60,8 +56,8 @@ final class RehearsalFeed: Sendable {
         state.withLock { $0.finished = true }
     }
 
-    /// Publishes the market's ticks until ``finish()``. Throws when a send fails for good.
-    func run(_ simulator: MarketSimulator) async throws {
+    /// Publishes `traffic` until ``finish()``. Throws when a send fails for good.
+    func run(_ traffic: some RehearsalTraffic) async throws {
         defer {
             let pending = state.withLock { state -> (RehearsalWriter?, CheckedContinuation<RehearsalWriter?, Never>)? in
                 state.stopped = true
@@ -73,11 +69,11 @@ final class RehearsalFeed: Sendable {
             }
             if let (replaced, done) = pending { done.resume(returning: replaced) }
         }
-        try await publish(simulator)
+        try await publish(traffic)
     }
 
-    private func publish(_ simulator: MarketSimulator) async throws {
-        var simulator = simulator
+    private func publish(_ traffic: some RehearsalTraffic) async throws {
+        var traffic = traffic
         while true {
             guard let writer = takeWriter() else {
                 if state.withLock({ $0.finished }) { return }
@@ -86,15 +82,15 @@ final class RehearsalFeed: Sendable {
             }
             let now = WallClock.nowMicroseconds()
             var batch: [Message] = []
-            let phase = [MessageHeader(name: PriceTickStream.runHeader, value: runID), MessageHeader(name: RehearsalBook.phaseHeader, value: String(writer.phase.rawValue))]
-            while simulator.nextTime <= now, batch.count < 1_000 {
-                let tick = simulator.next()
-                var message = try topic.encode(tick, key: tick.symbol, headers: phase)
+            let phase = MessageHeader(name: RehearsalBook.phaseHeader, value: String(writer.phase.rawValue))
+            while traffic.nextDue <= now, batch.count < 1_000 {
+                var message = try traffic.next()
+                message.headers.append(phase)
                 message.publishedAt = now
                 batch.append(message)
             }
             if batch.isEmpty {
-                try await Task.sleep(for: .microseconds(max(simulator.nextTime - now, 100)))
+                try await Task.sleep(for: .microseconds(max(traffic.nextDue - now, 100)))
                 continue
             }
             try await send(batch, through: writer)
@@ -119,7 +115,7 @@ final class RehearsalFeed: Sendable {
         var attempts = 0
         while !unsent.isEmpty {
             do {
-                try await writer.producer.send(unsent, to: topic.name)
+                try await writer.producer.send(unsent, to: topic)
                 book.recordPublished(unsent, phase: writer.phase.rawValue)
                 return
             } catch {
@@ -128,7 +124,7 @@ final class RehearsalFeed: Sendable {
                 book.recordPublished(unsent.filter { !left.contains($0.id) }, phase: writer.phase.rawValue)
                 unsent = unsent.filter { left.contains($0.id) }
                 guard error.isRetriable || error.code == .partialBatch, attempts < 600 else { throw error }
-                logger.warning("A price send failed; resending it with the same ids", metadata: ["error": "\(error)", "attempt": "\(attempts)"])
+                logger.warning("A send failed; resending it with the same ids", metadata: ["error": "\(error)", "attempt": "\(attempts)"])
                 try await Task.sleep(for: .milliseconds(100))
             }
         }

@@ -1,11 +1,10 @@
 import Logging
 import Switchyard
-import SwitchyardDemo
-import SwitchyardMigration
 
-/// A migration rehearsal: the crypto price pipeline driven through the five phases of DESIGN.md §6,
-/// with the price feed publishing and the application consuming throughout, and every phase judged
-/// by comparison reports.
+/// A migration rehearsal: live traffic driven through the five phases of <doc:MigrationPhases>, with a
+/// feed publishing it and an application consuming it throughout, and every phase judged by comparison
+/// reports. The traffic (`switchyard migrate rehearse` uses the demo's crypto price feed) and the two
+/// brokers come from the caller, so the rehearsal itself knows no concrete backend.
 ///
 /// Each cutover is what a configuration change plus a restart does in production: the next phase's
 /// writer is built (a fresh client, a dual-write backend with its own spool directory), the feed
@@ -19,46 +18,54 @@ import SwitchyardMigration
 /// The fault: during ``Configuration/faultPhase`` every broker of the new side goes down for a while,
 /// so the dual writer spools its copies; when they come back, the spool must drain and the phase's
 /// comparison still come out clean.
-struct Rehearsal: Sendable {
-    struct Configuration: Sendable {
+package struct Rehearsal: Sendable {
+    package struct Configuration: Sendable {
         /// How long each phase publishes before the next cutover.
-        var phaseSeconds: Double = 12
-        /// How many symbols the market trades (about 300 ticks a second for the default 8).
-        var symbols = 8
-        var seed: UInt64 = 1
-        var topic: String
+        package var phaseSeconds: Double = 12
+        package var topic: String
         /// The application's consumer group; the comparison's readers use groups named after it.
-        var group: String
-        var partitions = 4
+        package var group: String
+        package var partitions = 4
         /// The directory under which each dual writer gets its spool directory.
-        var spoolRoot: String
+        package var spoolRoot: String
         /// The longest a phase may take to settle after its writer was replaced.
-        var settleTimeout: Duration = .seconds(60)
+        package var settleTimeout: Duration = .seconds(60)
         /// How far before the writers' switch the new broker's consumer group starts.
-        var handOverMargin: Duration = .seconds(1)
+        package var handOverMargin: Duration = .seconds(1)
         /// The phase during which the new broker goes down; `nil` for none.
-        var faultPhase: RehearsalPhase? = .dualWriteCompare
+        package var faultPhase: RehearsalPhase? = .dualWriteCompare
         /// How long the new broker stays down. Keep it well above the secondary send timeout: the
         /// writer's sends wait up to that long for the outage's first copy before spooling begins.
-        var outageSeconds: Double = 5
+        package var outageSeconds: Double = 5
+
+        package init(topic: String, group: String, spoolRoot: String) {
+            self.topic = topic
+            self.group = group
+            self.spoolRoot = spoolRoot
+        }
     }
 
-    let configuration: Configuration
-    let brokers: RehearsalBrokers
-    let logger: Logger
+    package let configuration: Configuration
+    package let brokers: RehearsalBrokers
+    package let logger: Logger
 
-    /// Runs every phase and returns their results, calling `report` with each as soon as it settles
-    /// and `note` with progress. Throws when the rehearsal cannot go on (a broker refused to connect, a
+    package init(configuration: Configuration, brokers: RehearsalBrokers, logger: Logger) {
+        self.configuration = configuration
+        self.brokers = brokers
+        self.logger = logger
+    }
+
+    /// Runs every phase, publishing `traffic` on the topic throughout, and returns their results,
+    /// calling `report` with each as soon as it settles and `note` with progress. Throws when the rehearsal cannot go on (a broker refused to connect, a
     /// phase did not settle in time); a phase whose comparison failed is a result, not an error.
-    func run(report: @Sendable (RehearsalResult) -> Void, note: @Sendable (String) -> Void) async throws -> [RehearsalResult] {
+    package func run(
+        traffic: some RehearsalTraffic, report: @Sendable (RehearsalResult) -> Void, note: @Sendable (String) -> Void
+    ) async throws -> [RehearsalResult] {
         let book = RehearsalBook(topic: configuration.topic)
         let app = RehearsalApplication(book: book, brokers: brokers, topic: configuration.topic, group: configuration.group, logger: logger)
-        let feed = RehearsalFeed(topic: .json(configuration.topic), runID: MessageID.generate(), book: book, logger: logger)
+        let feed = RehearsalFeed(topic: configuration.topic, book: book, logger: logger)
         try await retrying("Creating the topic") { try await createTopic() }
-        let simulator = MarketSimulator(
-            symbols: Array(MarketSymbol.catalog.prefix(configuration.symbols)), seed: configuration.seed, startMicroseconds: WallClock.nowMicroseconds()
-        )
-        let feedTask = Task { try await feed.run(simulator) }
+        let feedTask = Task { try await feed.run(traffic) }
         var results: [RehearsalResult] = []
         var running: Running?
         do {
