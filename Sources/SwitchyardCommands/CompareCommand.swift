@@ -137,7 +137,7 @@ public struct CompareCommand: AsyncParsableCommand {
         let primaryClient = SwitchyardClient(backend: sides.primary, logger: logger)
         let secondaryClient = SwitchyardClient(backend: sides.secondary, logger: logger)
         do {
-            let report = try await compare(topic, sides: sides, clients: (primaryClient, secondaryClient), io: io)
+            let report = try await compare(topic, sides: sides, clients: (primaryClient, secondaryClient), io: io, logger: logger)
             try await primaryClient.shutdown()
             try await secondaryClient.shutdown()
             if !report.verdict.passed { throw ExitCode(2) }
@@ -153,7 +153,7 @@ public struct CompareCommand: AsyncParsableCommand {
         }
     }
 
-    private func compare(_ topic: String, sides: CompareSides, clients: (SwitchyardClient, SwitchyardClient), io: CommandIO) async throws -> ComparisonReport {
+    private func compare(_ topic: String, sides: CompareSides, clients: (SwitchyardClient, SwitchyardClient), io: CommandIO, logger: Logger) async throws -> ComparisonReport {
         let start: StartPosition
         switch from {
         case .earliest: start = .earliest
@@ -169,8 +169,10 @@ public struct CompareCommand: AsyncParsableCommand {
             consumers.append(try await client.makeConsumer(topic: topic, options: ConsumerOptions(group: group, startPosition: start, prefetch: 1000, ordering: ordering)))
         }
         let windowStart = from == .latest ? WallClock.nowMicroseconds() : nil
-        let collection = CompareCollection(comparator: ShadowComparator(configuration: comparisonConfiguration(topic, sides: sides, windowStart: windowStart)))
-        let plan = CompareCollection.Plan(
+        let collection = ComparisonCollection(
+            comparator: ShadowComparator(configuration: comparisonConfiguration(topic, sides: sides, windowStart: windowStart)), logger: logger
+        )
+        let plan = ComparisonCollection.Plan(
             count: count,
             duration: duration.map(Self.duration),
             idleLimit: (timeout ?? (duration == nil ? 10 : nil)).map(Self.duration),
@@ -178,7 +180,7 @@ public struct CompareCommand: AsyncParsableCommand {
         )
         let progress = io.errors.progressLine
         _ = try await io.stopRequests.run { [consumers] in
-            try await collection.run(primary: consumers[0], secondary: consumers[1], plan: plan, progress: progress)
+            try await collection.run(primary: consumers[0], secondary: consumers[1], plan: plan, progress: { progress.show($0) })
         }
         progress.clear()
         for consumer in consumers { try await consumer.close() }

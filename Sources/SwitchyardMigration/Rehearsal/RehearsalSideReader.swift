@@ -80,26 +80,14 @@ final class RehearsalSideReader: Sendable {
     }
 
     private static func read(_ consumer: Consumer, side: ComparisonSide, phase: Int, book: RehearsalBook, logger: Logger) async {
-        while true {
-            let deliveries: [Delivery]
-            do {
-                deliveries = try await consumer.receive(maxMessages: 1000)
-            } catch {
-                if let error = error as? SwitchyardError, error.code == .consumerClosed { return }
-                logger.debug("A comparison reader failed to receive; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .milliseconds(100))
-                continue
-            }
-            if deliveries.isEmpty { return }
-            for delivery in deliveries {
-                book.recordSide(delivery.message, side: side, phase: phase)
-                do {
-                    try await delivery.ack()
-                } catch {
-                    // The delivery comes again, and the comparison counts it as a duplicate.
-                    logger.debug("A comparison reader's ack failed", metadata: ["error": "\(error)"])
+        do {
+            try await ComparisonSideReader(consumer: consumer, side: side, batchSize: 1000, logger: logger).run { messages in
+                for message in messages {
+                    book.recordSide(message, side: side, phase: phase)
                 }
             }
+        } catch {
+            logger.warning("A comparison reader stopped: it could not receive", metadata: ["side": "\(side.rawValue)", "error": "\(error)"])
         }
     }
 }

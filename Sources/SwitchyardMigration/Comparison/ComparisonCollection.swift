@@ -1,24 +1,31 @@
+import Logging
 import Switchyard
-import SwitchyardBench
-import SwitchyardMigration
 
-/// Feeds one ``ShadowComparator`` from both sides' consumers until the plan says collecting is over
-/// and the sides have had their grace window to deliver what they still owe.
-struct CompareCollection: Sendable {
+/// Feeds one ``ShadowComparator`` from both sides' consumers, each read by a ``ComparisonSideReader``,
+/// until the plan says collecting is over and the sides have had their grace window to deliver what
+/// they still owe.
+package struct ComparisonCollection: Sendable {
     /// When collecting stops.
-    struct Plan: Sendable {
+    package struct Plan: Sendable {
         /// Stop once either side has delivered this many distinct messages.
-        var count: Int?
+        package var count: Int?
         /// Stop after this long.
-        var duration: Duration?
+        package var duration: Duration?
         /// Stop after this long with no message on either side.
-        var idleLimit: Duration?
+        package var idleLimit: Duration?
         /// How long the sides may take to deliver what the other already has, after collecting stops.
-        var grace: Duration
+        package var grace: Duration
+
+        package init(count: Int?, duration: Duration?, idleLimit: Duration?, grace: Duration) {
+            self.count = count
+            self.duration = duration
+            self.idleLimit = idleLimit
+            self.grace = grace
+        }
     }
 
     /// Why collecting stopped.
-    enum Ending: String, Sendable {
+    package enum Ending: String, Sendable {
         case count = "the count was reached"
         case duration = "the duration passed"
         case idle = "no message arrived within --timeout"
@@ -32,14 +39,17 @@ struct CompareCollection: Sendable {
     }
 
     private let state: LockedValue<State>
+    private let logger: Logger
 
-    init(comparator: ShadowComparator) {
+    package init(comparator: ShadowComparator, logger: Logger) {
         state = LockedValue(State(comparator: comparator, lastMessageAt: .now, ending: nil))
+        self.logger = logger
     }
 
-    /// Reads both consumers under `plan`, showing `progress`, until done or until the calling task is
-    /// cancelled; then both consumers are left for the caller to close.
-    func run(primary: Consumer, secondary: Consumer, plan: Plan, progress: BenchProgress) async throws {
+    /// Reads both consumers under `plan`, passing a progress line to `progress` four times a second,
+    /// until done or until the calling task is cancelled; then both consumers are left for the caller
+    /// to close.
+    package func run(primary: Consumer, secondary: Consumer, plan: Plan, progress: @escaping @Sendable (String) -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await read(primary, side: .primary) }
             group.addTask { try await read(secondary, side: .secondary) }
@@ -56,34 +66,24 @@ struct CompareCollection: Sendable {
     }
 
     /// Ends the run at `endedAt` and returns the report and why collecting stopped.
-    func finish(at endedAt: Int64) -> (report: ComparisonReport, ending: Ending) {
+    package func finish(at endedAt: Int64) -> (report: ComparisonReport, ending: Ending) {
         state.withLock { state in
             (state.comparator.finish(at: endedAt), state.ending ?? .stopRequested)
         }
     }
 
     private func read(_ consumer: Consumer, side: ComparisonSide) async throws {
-        while !Task.isCancelled {
-            let batch: [Delivery]
-            do {
-                batch = try await consumer.receive(maxMessages: 256)
-            } catch is CancellationError {
-                return
-            }
-            if batch.isEmpty { return }
+        try await ComparisonSideReader(consumer: consumer, side: side, batchSize: 256, logger: logger).run { messages in
             state.withLock { state in
-                for delivery in batch {
-                    state.comparator.observe(delivery.message, on: side, receivedAt: WallClock.nowMicroseconds())
+                for message in messages {
+                    state.comparator.observe(message, on: side, receivedAt: WallClock.nowMicroseconds())
                 }
                 state.lastMessageAt = .now
-            }
-            for delivery in batch {
-                try await delivery.ack()
             }
         }
     }
 
-    private func control(_ plan: Plan, progress: BenchProgress) async throws {
+    private func control(_ plan: Plan, progress: @Sendable (String) -> Void) async throws {
         let start = ContinuousClock.now
         var drainUntil: ContinuousClock.Instant?
         var shown = start
@@ -97,7 +97,7 @@ struct CompareCollection: Sendable {
             }
             if now - shown >= .milliseconds(250) {
                 shown = now
-                progress.show(
+                progress(
                     "compare: primary \(figures.primaryDelivered) secondary \(figures.secondaryDelivered) matched \(figures.matched) "
                         + "waiting \(figures.pending) missing \(figures.missing) mismatched \(figures.mismatched)\(drainUntil == nil ? "" : " (grace)")"
                 )
