@@ -152,6 +152,7 @@ let package = Package(
                 "SwitchyardBench",
                 "SwitchyardKafka",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -232,7 +233,15 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardCommandsTests",
-            dependencies: ["SwitchyardCommands", "SwitchyardBench", "SwitchyardConfiguration", "SwitchyardInMemory", "SwitchyardKafka", "SwitchyardMigration"],
+            dependencies: [
+                "SwitchyardCommands",
+                "SwitchyardBench",
+                "SwitchyardConfiguration",
+                "SwitchyardInMemory",
+                "SwitchyardKafka",
+                "SwitchyardMigration",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
     ]

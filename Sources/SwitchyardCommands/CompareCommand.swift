@@ -179,7 +179,7 @@ public struct CompareCommand: AsyncParsableCommand {
             grace: Self.duration(grace)
         )
         let progress = io.errors.progressLine
-        _ = try await io.stopRequests.run { [consumers] in
+        _ = try await io.runUntilShutdown(logger: logger) { [consumers] in
             try await collection.run(primary: consumers[0], secondary: consumers[1], plan: plan, progress: { progress.show($0) })
         }
         progress.clear()

@@ -38,12 +38,12 @@ struct TestIO {
     let errors = CapturedOutput()
     let io: CommandIO
 
-    init(input: [[UInt8]] = [], environment: [String: String] = [:], stopRequests: any StopRequests = NoStopRequests()) {
-        self.init(input: ChunkedInput(input), environment: environment, stopRequests: stopRequests)
+    init(input: [[UInt8]] = [], environment: [String: String] = [:]) {
+        self.init(input: ChunkedInput(input), environment: environment)
     }
 
-    init(input: any InputSource, environment: [String: String] = [:], stopRequests: any StopRequests = NoStopRequests()) {
-        io = CommandIO(input: input, output: output, errors: errors, environment: environment, stopRequests: stopRequests)
+    init(input: any InputSource, environment: [String: String] = [:]) {
+        io = CommandIO(input: input, output: output, errors: errors, environment: environment)
     }
 }
 
@@ -90,24 +90,6 @@ struct ConsumedJSON: Decodable {
 func defaultBackend() async throws -> any MessagingBackend {
     let settings = try GlobalOptions.parse([]).resolve(environment: [:]).settings
     return try await BackendFactory.makeBackend(settings, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-}
-
-/// Stop requests a test makes with ``request()``, as Ctrl-C would.
-final class ManualStop: StopRequests {
-    private let requested = LockedValue(false)
-    private let waiters = LockedValue<[AsyncStream<Void>.Continuation]>([])
-
-    func request() {
-        requested.withLock { $0 = true }
-        for waiter in waiters.withLock({ $0 }) { waiter.finish() }
-    }
-
-    func wait() async {
-        let (stream, continuation) = AsyncStream<Void>.makeStream()
-        waiters.withLock { $0.append(continuation) }
-        if requested.withLock({ $0 }) { return }
-        for await _ in stream {}
-    }
 }
 
 /// An ``InputSource`` that yields `chunk`, then calls `whenDrained` and waits until it is cancelled.
