@@ -71,11 +71,19 @@ let package = Package(
             dependencies: ["Switchyard"],
             swiftSettings: strict
         ),
+        // Publish-to-consume latency histograms (HdrHistogram), recorded one way by the demo, the bench and the
+        // shadow comparison; apart from the core, which does not depend on hdrhistogram-swift.
+        .target(
+            name: "SwitchyardLatency",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: strict
+        ),
         // Moving between brokers: the dual-write backend with its durable spool, and the shadow comparison.
         .target(
             name: "SwitchyardMigration",
             dependencies: [
                 "Switchyard",
+                "SwitchyardLatency",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -125,6 +133,7 @@ let package = Package(
             name: "SwitchyardDemo",
             dependencies: [
                 "Switchyard",
+                "SwitchyardLatency",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
@@ -134,6 +143,7 @@ let package = Package(
             name: "SwitchyardBench",
             dependencies: [
                 "Switchyard",
+                "SwitchyardLatency",
                 "SwitchyardMigration",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -1,5 +1,6 @@
 import Histogram
 import Switchyard
+import SwitchyardLatency
 
 /// The baseline: the same messages through a plain `AsyncStream`, one producer task and one consumer
 /// task, with no acknowledgements. It is what an in-process queue costs without Switchyard.
@@ -46,8 +47,8 @@ package struct BenchAsyncStream: Sendable {
             produce: BenchMath.rate(count, produced),
             consume: BenchMath.rate(count, consumed),
             pipeline: BenchMath.rate(count, pipelined),
-            pipelineP50Ms: BenchMath.milliseconds(latency, percentile: 50),
-            pipelineP99Ms: BenchMath.milliseconds(latency, percentile: 99)
+            pipelineP50Ms: latency.milliseconds(atPercentile: 50),
+            pipelineP99Ms: latency.milliseconds(atPercentile: 99)
         )
         if settings.rate > 0 {
             progress.show(label + " @\(settings.rate)/s")
@@ -65,8 +66,8 @@ package struct BenchAsyncStream: Sendable {
             let elapsed = ContinuousClock.now - started
             pacedInput.finish()
             let latency = try await pacedLatency
-            row.rateP50Ms = BenchMath.milliseconds(latency, percentile: 50)
-            row.rateP99Ms = BenchMath.milliseconds(latency, percentile: 99)
+            row.rateP50Ms = latency.milliseconds(atPercentile: 50)
+            row.rateP99Ms = latency.milliseconds(atPercentile: 99)
             row.rateAchieved = BenchMath.rate(rateCount, elapsed)
         }
         progress.clear()
@@ -75,11 +76,11 @@ package struct BenchAsyncStream: Sendable {
 
     /// Takes `count` messages from the stream, recording their publish-to-consume latency.
     private static func receive(_ count: Int, from stream: AsyncStream<Message>, recordLatency: Bool) async throws -> Histogram<UInt64> {
-        var latency = BenchMath.latencyHistogram()
+        var latency = Histogram<UInt64>.latencyMicroseconds()
         var received = 0
         for await message in stream {
             if recordLatency, let publishedAt = message.publishedAt {
-                latency.record(UInt64(max(0, WallClock.nowMicroseconds() - publishedAt)))
+                latency.recordLatency(microseconds: WallClock.nowMicroseconds() - publishedAt)
             }
             received += 1
             if received == count { break }

@@ -1,5 +1,3 @@
-import Histogram
-
 /// What one run measured for one subject (Switchyard or the AsyncStream baseline).
 package struct BenchRow: Codable, Sendable {
     /// Messages per second sent with no consumer running.
@@ -57,18 +55,8 @@ package struct BenchRow: Codable, Sendable {
     }
 }
 
-/// Latency and rate arithmetic shared by the bench subjects.
+/// Rate arithmetic shared by the bench subjects.
 enum BenchMath {
-    /// A histogram of latencies in microseconds, up to an hour, to three significant digits.
-    static func latencyHistogram() -> Histogram<UInt64> {
-        Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
-    }
-
-    /// A percentile of a microsecond histogram, in milliseconds.
-    static func milliseconds(_ histogram: Histogram<UInt64>, percentile: Double) -> Double {
-        Double(histogram.valueAtPercentile(percentile)) / 1000
-    }
-
     /// Messages per second.
     static func rate(_ count: Int, _ elapsed: Duration) -> Double {
         let seconds = elapsed.inSeconds

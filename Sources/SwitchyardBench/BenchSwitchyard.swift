@@ -1,6 +1,7 @@
 import Histogram
 import Logging
 import Switchyard
+import SwitchyardLatency
 import SwitchyardMigration
 
 /// Measures a Switchyard backend: sends one by one (or in batches) with up to `inFlight` awaiting their
@@ -37,13 +38,13 @@ package struct BenchSwitchyard: Sendable {
             produce: BenchMath.rate(workload.messages.count, produced),
             consume: BenchMath.rate(workload.messages.count, consumed),
             pipeline: BenchMath.rate(workload.messages.count, pipeline.elapsed),
-            pipelineP50Ms: BenchMath.milliseconds(pipeline.latency, percentile: 50),
-            pipelineP99Ms: BenchMath.milliseconds(pipeline.latency, percentile: 99)
+            pipelineP50Ms: pipeline.latency.milliseconds(atPercentile: 50),
+            pipelineP99Ms: pipeline.latency.milliseconds(atPercentile: 99)
         )
         if settings.rate > 0 {
             let paced = try await paced(workload, progress: progress, label: label + " @\(settings.rate)/s", topic: try await makeTopic("r\(run)-rate"))
-            row.rateP50Ms = BenchMath.milliseconds(paced.latency, percentile: 50)
-            row.rateP99Ms = BenchMath.milliseconds(paced.latency, percentile: 99)
+            row.rateP50Ms = paced.latency.milliseconds(atPercentile: 50)
+            row.rateP99Ms = paced.latency.milliseconds(atPercentile: 99)
             row.rateAchieved = BenchMath.rate(settings.rateMessages, paced.elapsed)
         }
         progress.clear()
@@ -210,14 +211,14 @@ package struct BenchSwitchyard: Sendable {
     private static func receive(
         _ count: Int, from consumer: Consumer, recordLatency: Bool, progress: BenchProgress, label: String
     ) async throws -> (latency: Histogram<UInt64>, firstDelivery: ContinuousClock.Instant) {
-        var latency = BenchMath.latencyHistogram()
+        var latency = Histogram<UInt64>.latencyMicroseconds()
         var firstDelivery = ContinuousClock.now
         guard count > 0 else { return (latency, firstDelivery) }
         var received = 0
         for try await delivery in consumer {
             if received == 0 { firstDelivery = .now }
             if recordLatency, let publishedAt = delivery.message.publishedAt {
-                latency.record(UInt64(max(0, WallClock.nowMicroseconds() - publishedAt)))
+                latency.recordLatency(microseconds: WallClock.nowMicroseconds() - publishedAt)
             }
             try await delivery.ack()
             received += 1

@@ -1,5 +1,6 @@
 import Switchyard
 import Histogram
+import SwitchyardLatency
 
 /// What one consumer group has received: the distinct message ids, the duplicates among them, the
 /// messages it skipped, and the publish-to-consume latency. Safe to read while the group consumes.
