@@ -191,9 +191,7 @@ import SwitchyardBench
             let command = try ConsumeCommand.parse(["--topic", topic, "--group", "stopper", "--from", "earliest"])
             let io = consumed.io
             let running = Task { try await command.run(io: io) }
-            try await BenchDeadline.run(seconds: 5, phase: "printing") {
-                while consumed.output.text.split(separator: "\n").count < 3 { try await Task.sleep(for: .milliseconds(10)) }
-            }
+            try await consumed.output.waitForText(within: 5) { $0.split(separator: "\n").count >= 3 }
             shutdown.triggerGracefulShutdown()
             try await value(of: running, within: 5)
         }

@@ -3,7 +3,7 @@ import SwitchyardLatency
 import Switchyard
 
 /// Compares what two brokers delivered for one topic, message by message, matched by
-/// ``Switchyard/Message/id``: the shadow comparison of a migration (DESIGN.md §6).
+/// ``Switchyard/Message/id``: the shadow comparison of a migration (see <doc:ShadowComparison>).
 ///
 /// Feed it every delivery of both sides with ``observe(_:on:receivedAt:)``, in the order they arrive,
 /// then call ``finish(at:dualWrite:)`` for the ``ComparisonReport``. The primary is the control and the
