@@ -122,7 +122,7 @@ public struct CompareCommand: AsyncParsableCommand {
     /// summary and writing the report files.
     public func run(io: CommandIO) async throws {
         if let benchmark {
-            io.output.write(try CompareBenchmark.run(pairs: benchmark, runs: benchmarkRuns).summary)
+            io.output.write(try ComparatorBenchmark.run(pairs: benchmark, runs: benchmarkRuns).summary)
             return
         }
         let settings = try global.resolve(environment: io.environment).settings

@@ -6,28 +6,32 @@ import SwitchyardMigration
 /// Each run feeds N pre-built message pairs (100-byte payloads, 16 keys, two headers) to a fresh
 /// ``ShadowComparator``, the secondary copy of each message 64 messages behind its primary copy, and
 /// times the observations and the final report.
-enum CompareBenchmark {
-    struct Result {
-        var pairs: Int
-        var runs: [Duration]
+package enum ComparatorBenchmark {
+    package struct Result: Sendable {
+        package var pairs: Int
+        package var runs: [Duration]
 
-        var median: Duration { runs.sorted()[runs.count / 2] }
+        package var median: Duration { runs.sorted()[runs.count / 2] }
 
-        var pairsPerSecond: Double {
+        package var pairsPerSecond: Double {
             let seconds = median.inSeconds
             return seconds > 0 ? Double(pairs) / seconds : 0
         }
 
-        var summary: String {
-            let each = runs.map { CompareBenchmark.milliseconds($0) }.joined(separator: ", ")
+        package var summary: String {
+            let each = runs.map { ComparatorBenchmark.milliseconds($0) }.joined(separator: ", ")
             return "compare benchmark: \(pairs) messages matched (\(2 * pairs) observations), median of \(runs.count) runs "
-                + "\(CompareBenchmark.milliseconds(median)) ms: \(Int(pairsPerSecond.rounded())) messages/s matched (runs: \(each) ms)\n"
+                + "\(ComparatorBenchmark.milliseconds(median)) ms: \(Int(pairsPerSecond.rounded())) messages/s matched (runs: \(each) ms)\n"
         }
     }
 
+    /// How many messages the secondary copies arrive behind the primary ones.
     static let lag = 64
 
-    static func run(pairs: Int, runs: Int) throws(SwitchyardError) -> Result {
+    /// Runs the benchmark `runs` times on `pairs` message pairs.
+    ///
+    /// - Throws: ``SwitchyardError/Code/internalError`` when the comparator does not match every pair.
+    package static func run(pairs: Int, runs: Int) throws(SwitchyardError) -> Result {
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: 100)
         let keys = (0..<16).map { Array("SYM-\($0)".utf8) }
         let base = WallClock.nowMicroseconds()
