@@ -25,6 +25,10 @@ let package = Package(
         .library(name: "SwitchyardMigration", targets: ["SwitchyardMigration"]),
         // Backend selection: the backend that settings name, built with every backend linked.
         .library(name: "SwitchyardBackends", targets: ["SwitchyardBackends"]),
+        // Bench: the benchmark runs behind `switchyard bench`, beside their baselines, and the latency
+        // histograms that the bench, the demo and the shadow comparison record.
+        .library(name: "SwitchyardBench", targets: ["SwitchyardBench"]),
+        .library(name: "SwitchyardLatency", targets: ["SwitchyardLatency"]),
         // CLI: the `switchyard` tool. Its libraries (commands, demo pipeline) are internal to it.
         .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
     ],
@@ -67,6 +71,14 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: strict
+        ),
+
+        // Publish-to-consume latency histograms (HdrHistogram), recorded one way by the demo, the bench and the
+        // shadow comparison; apart from the core, which does not depend on hdrhistogram-swift.
+        .target(
+            name: "SwitchyardLatency",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: strict
         ),
 
@@ -132,6 +144,7 @@ let package = Package(
             name: "SwitchyardMigration",
             dependencies: [
                 "Switchyard",
+                "SwitchyardLatency",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -169,6 +182,19 @@ let package = Package(
             name: "SwitchyardDemo",
             dependencies: [
                 "Switchyard",
+                "SwitchyardLatency",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // `switchyard bench`'s engine: the workload, the subjects measured, their runs, rows and report.
+        .target(
+            name: "SwitchyardBench",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardLatency",
+                "SwitchyardMigration",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
@@ -183,11 +209,12 @@ let package = Package(
                 "SwitchyardBackends",
                 "SwitchyardDemo",
                 "SwitchyardMigration",
+                "SwitchyardBench",
                 "SwitchyardKafka",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
@@ -289,11 +316,13 @@ let package = Package(
             name: "SwitchyardCommandsTests",
             dependencies: [
                 "SwitchyardCommands",
+                "SwitchyardBench",
                 "SwitchyardConfiguration",
                 "SwitchyardBackends",
                 "SwitchyardInMemory",
                 "SwitchyardKafka",
                 "SwitchyardMigration",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -1,4 +1,5 @@
 import Histogram
+import SwitchyardLatency
 import Logging
 import Switchyard
 
