@@ -25,11 +25,8 @@ let package = Package(
         .library(name: "SwitchyardMigration", targets: ["SwitchyardMigration"]),
         // Backend selection: the backend that settings name, built with every backend linked.
         .library(name: "SwitchyardBackends", targets: ["SwitchyardBackends"]),
-        // Bench: the benchmark runs behind `switchyard bench`, beside their baselines, and the latency
-        // histograms that the bench, the demo and the shadow comparison record.
-        .library(name: "SwitchyardBench", targets: ["SwitchyardBench"]),
-        .library(name: "SwitchyardLatency", targets: ["SwitchyardLatency"]),
-        // CLI: the `switchyard` tool. Its libraries (commands, demo pipeline) are internal to it.
+        // CLI: the `switchyard` tool. The libraries it is built from (commands, demo pipeline, bench,
+        // latency histograms) have only `package` API, so they are not products.
         .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
     ],
     dependencies: [
