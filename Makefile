@@ -1,6 +1,8 @@
 # Switchyard's two entry points for a fresh Debian machine, run as root:
 #   make demo   the crypto price demo on the embedded in-memory backend
 #   make test   every test, after installing and starting what the tests need
+# and its documentation:
+#   make docs   every library target's DocC documentation; any warning fails it
 # Each target does its own set-up and is safe to run again.
 
 SWIFT_BIN ?= /opt/swift/usr/bin
@@ -15,7 +17,7 @@ DEMO_SECONDS ?= 10
 # Python clients used as independent interop peers in the tests.
 PYTHON_PEERS := pika
 
-.PHONY: demo test build setup-build setup-test rabbitmq python-peers bench sanitize-thread rehearse
+.PHONY: demo test docs build setup-build setup-test rabbitmq python-peers bench sanitize-thread rehearse
 
 demo: setup-build
 	swift build -c release --product switchyard
@@ -29,6 +31,20 @@ test: setup-test rabbitmq python-peers
 	swift build --build-tests
 	swift test --skip-build --skip '$(BROKER_FAULT_TESTS)'
 	swift test --skip-build --filter '$(BROKER_FAULT_TESTS)'
+
+# The library targets with a DocC catalog, Sources/<Target>/<Target>.docc.
+DOC_TARGETS := Switchyard SwitchyardInMemory SwitchyardKafka SwitchyardRabbitMQ SwitchyardContract \
+	SwitchyardMigration SwitchyardConfiguration SwitchyardBackends SwitchyardDemo
+
+# swift-docc-plugin builds one archive per target into .build/plugins/Swift-DocC/outputs/. docc turns
+# its own warnings into errors; any other warning in the output (the compiler's, the plugin's) fails too.
+docs: setup-build
+	@log=$$(mktemp); \
+	swift package --disable-sandbox generate-documentation $(addprefix --target ,$(DOC_TARGETS)) \
+		--warnings-as-errors >"$$log" 2>&1; \
+	status=$$?; cat "$$log"; \
+	if grep -q 'warning:' "$$log"; then echo 'make docs: fix the warnings above' >&2; status=1; fi; \
+	rm -f "$$log"; exit $$status
 
 # The RabbitMQ-to-Kafka migration, all five phases, on the local RabbitMQ and a Kafka mock cluster.
 rehearse: rabbitmq

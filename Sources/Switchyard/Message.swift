@@ -1,7 +1,7 @@
 /// One message, the same on every backend.
 ///
-/// The fields map onto each broker's wire format as DESIGN.md §2 describes. Keys, payloads and header
-/// values are raw bytes and survive a round trip through any backend byte for byte.
+/// The fields map onto each broker's wire format as <doc:MessageModel> describes. Keys, payloads and
+/// header values are raw bytes and survive a round trip through any backend byte for byte.
 public struct Message: Sendable, Hashable {
     /// A unique, stable identifier. Redelivery can duplicate a message; consumers deduplicate on this id.
     ///

@@ -14,10 +14,11 @@ public struct SendReceipt: Sendable, Hashable {
 
 /// Sends messages to topics. Safe to share between tasks.
 ///
-/// `send` returns only once the broker has taken durable responsibility for the message (DESIGN.md §1),
-/// so a message whose send returned is never lost. It stamps ``Message/publishedAt`` when it is unset,
-/// and refuses bad input before it reaches the broker: an invalid topic name, an empty id, a reserved
-/// header name, or a message over ``BackendLimits/maxMessageBytes``.
+/// `send` returns only once the broker has taken durable responsibility for the message (see
+/// <doc:DeliveryPromise>), so a message whose send returned is never lost. It stamps
+/// ``Message/publishedAt`` when it is unset, and refuses bad input before it reaches the broker: an
+/// invalid topic name, an empty id, a reserved header name, or a message over
+/// ``BackendLimits/maxMessageBytes``.
 ///
 /// ``close()`` stops new sends and waits for those in flight, so a graceful shutdown loses nothing.
 public final class Producer: Sendable {

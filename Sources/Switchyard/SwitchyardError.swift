@@ -111,6 +111,8 @@ public struct SwitchyardError: Error, Sendable, CustomStringConvertible {
     ///   - unacknowledgedMessageIDs: the ids whose send was not acknowledged; the caller resends these.
     ///   - batchSize: how many messages the batch held.
     ///   - firstFailure: the first failure seen; the result is retriable when it is.
+    ///   - fileID: the file that raises the error; leave it to its default.
+    ///   - line: the line that raises the error; leave it to its default.
     public static func partialBatch(
         unacknowledgedMessageIDs: [String],
         of batchSize: Int,

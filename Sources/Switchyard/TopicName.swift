@@ -8,7 +8,9 @@ public enum TopicName {
     public static let maxLength = 249
 
     /// Throws ``SwitchyardError/Code/invalidTopicName`` when `name` breaks the rules.
-    /// - Parameter kind: what the name is for ("topic" or "group"), used in the message.
+    /// - Parameters:
+    ///   - name: the topic or group name to check.
+    ///   - kind: what the name is for ("topic" or "group"), used in the message.
     public static func validate(_ name: String, kind: String = "topic") throws(SwitchyardError) {
         var count = 0
         for byte in name.utf8 {

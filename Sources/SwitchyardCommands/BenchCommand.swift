@@ -1,14 +1,9 @@
 import ArgumentParser
 import Logging
 import Switchyard
+import SwitchyardBench
 import SwitchyardKafka
 import SwitchyardMigration
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// `switchyard bench`: measures produce, consume and end-to-end throughput and latency on the
 /// configured backend, and on the in-memory backend the same work through a plain `AsyncStream`.
@@ -89,61 +84,22 @@ public struct BenchCommand: AsyncParsableCommand {
         try await CommandSession.run(global, io: io, mockKafkaBrokers: 3) { session in
             let backend = session.client.backend
             let kafka = backend as? KafkaBackend
-            let dual = backend as? DualWriteBackend
-            let hasKafkaSide = dual.map { $0.primary is KafkaBackend || $0.secondary is KafkaBackend } ?? false
-            let settings = settings(onKafka: kafka != nil || hasKafkaSide, backendName: backend.name)
-            let progress = BenchProgress(sink: io.errors)
-            progress.show("preparing \(settings.messages) messages of \(size) bytes")
-            let workload = BenchWorkload(count: settings.messages, size: size, batch: settings.batch)
-            let runTag = String(MessageID.generate().suffix(12))
-            let subject = BenchSwitchyard(backend: backend, settings: settings, logger: session.logger, runTag: runTag)
-            let dualSubjects = dual.map { BenchDualWriteSubjects(dual: $0, settings: settings, logger: session.logger, runTag: runTag) }
-            let baseline = backend.name == "inmemory" ? BenchAsyncStream(settings: settings) : nil
-            var rawKafka: BenchRdKafka?
+            let hasKafkaSide = (backend as? DualWriteBackend).map { $0.primary is KafkaBackend || $0.secondary is KafkaBackend } ?? false
+            var baseline: Bench.RdKafkaBaseline?
             if let rdkafkaBaseline {
                 guard let kafka else {
                     throw SwitchyardError(.invalidConfiguration, "--rdkafka-baseline runs on the Kafka backend only. Add --backend kafka, or leave it out.")
                 }
-                rawKafka = BenchRdKafka(
-                    executable: rdkafkaBaseline, bootstrapServers: kafka.configuration.bootstrapServers, backend: backend, settings: settings, runTag: runTag
-                )
+                baseline = Bench.RdKafkaBaseline(executable: rdkafkaBaseline, bootstrapServers: kafka.configuration.bootstrapServers)
             }
-            var switchyardRuns: [BenchRow] = []
-            var asyncStreamRuns: [BenchRow] = []
-            var rdkafkaRuns: [BenchRdKafkaRow] = []
-            var dualSideRuns: (primary: [BenchRow], secondary: [BenchRow]) = ([], [])
-            for run in 1...runs {
-                if let dualSubjects {
-                    let rows = try await dualSubjects.measure(workload, run: run, progress: progress)
-                    switchyardRuns.append(rows.dual)
-                    dualSideRuns.primary.append(rows.primary)
-                    dualSideRuns.secondary.append(rows.secondary)
-                } else {
-                    switchyardRuns.append(try await subject.measure(workload, run: run, progress: progress))
-                }
-                if let baseline {
-                    asyncStreamRuns.append(try await baseline.measure(workload, run: run, progress: progress))
-                }
-                if let rawKafka {
-                    rdkafkaRuns.append(try await rawKafka.measure(run: run, progress: progress))
-                }
-            }
-            let report = BenchReport(
-                settings: settings,
-                backend: backend.name,
+            let bench = Bench(
+                backend: backend,
+                settings: settings(onKafka: kafka != nil || hasKafkaSide, backendName: backend.name),
                 runs: runs,
-                cores: ProcessInfo.processInfo.activeProcessorCount,
-                date: Date(),
-                switchyardRuns: switchyardRuns,
-                asyncStreamRuns: asyncStreamRuns,
-                rdkafkaRuns: rdkafkaRuns,
-                dualWrite: dual.map {
-                    BenchDualWrite(
-                        primary: $0.primary.name, secondary: $0.secondary.name, readFrom: $0.configuration.readFrom.rawValue,
-                        dualRuns: switchyardRuns, primaryRuns: dualSideRuns.primary, secondaryRuns: dualSideRuns.secondary, spooled: $0.stats().spooled
-                    )
-                }
+                rdkafkaBaseline: baseline,
+                logger: session.logger
             )
+            let report = try await bench.run(progress: io.errors.progressLine)
             io.output.write((json ? try report.json() : report.text()) + "\n")
         }
     }

@@ -1,3 +1,5 @@
+import UnixSignals
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -23,10 +25,11 @@ extension OutputSink {
     }
 }
 
-/// What a command reads from and writes to: its streams, its environment, and what asks it to stop.
+/// What a command reads from and writes to: its streams, its environment, and the signals that stop it.
 ///
-/// Commands take it as a parameter so tests can run them in-process with captured streams, a chosen
-/// environment and stop requests of their own, through the same code the `switchyard` executable runs.
+/// Commands take it as a parameter so tests can run them in-process with captured streams and a chosen
+/// environment, through the same code the `switchyard` executable runs. A test stops a long command
+/// with a graceful shutdown of the task running it (ServiceLifecycleTestKit's `testGracefulShutdown`).
 public struct CommandIO: Sendable {
     /// Message lines for `produce`.
     public var input: any InputSource
@@ -36,32 +39,34 @@ public struct CommandIO: Sendable {
     public var errors: any OutputSink
     /// The environment that `SWITCHYARD_*` variables are read from.
     public var environment: [String: String]
-    /// What stops `produce` and `consume` early, cleanly.
-    public var stopRequests: any StopRequests
+    /// The signals that stop `produce`, `consume`, `compare` and `kafka-mock` early, cleanly: the first
+    /// one received starts a graceful shutdown, and while such a command runs they no longer end the
+    /// process at once.
+    public var gracefulShutdownSignals: [UnixSignal]
 
     public init(
         input: any InputSource,
         output: any OutputSink,
         errors: any OutputSink,
         environment: [String: String],
-        stopRequests: any StopRequests = NoStopRequests()
+        gracefulShutdownSignals: [UnixSignal] = []
     ) {
         self.input = input
         self.output = output
         self.errors = errors
         self.environment = environment
-        self.stopRequests = stopRequests
+        self.gracefulShutdownSignals = gracefulShutdownSignals
     }
 
     /// The process's standard input, output and error, its environment, and SIGINT (Ctrl-C) and
-    /// SIGTERM as stop requests.
+    /// SIGTERM as graceful shutdown signals.
     public static var standard: CommandIO {
         CommandIO(
             input: StandardStreams.Input(),
             output: StandardStreams.Output(fileDescriptor: 1),
             errors: StandardStreams.Output(fileDescriptor: 2),
             environment: ProcessInfo.processInfo.environment,
-            stopRequests: TerminationSignals()
+            gracefulShutdownSignals: [.sigint, .sigterm]
         )
     }
 }

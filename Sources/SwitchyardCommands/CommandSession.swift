@@ -1,5 +1,6 @@
 import Logging
 import Switchyard
+import SwitchyardBackends
 import SwitchyardConfiguration
 import SwitchyardKafka
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import Switchyard
+import SwitchyardBench
 import SwitchyardMigration
 
 #if canImport(FoundationEssentials)
@@ -121,7 +122,7 @@ public struct CompareCommand: AsyncParsableCommand {
     /// summary and writing the report files.
     public func run(io: CommandIO) async throws {
         if let benchmark {
-            io.output.write(try CompareBenchmark.run(pairs: benchmark, runs: benchmarkRuns).summary)
+            io.output.write(try ComparatorBenchmark.run(pairs: benchmark, runs: benchmarkRuns).summary)
             return
         }
         let settings = try global.resolve(environment: io.environment).settings
@@ -136,7 +137,7 @@ public struct CompareCommand: AsyncParsableCommand {
         let primaryClient = SwitchyardClient(backend: sides.primary, logger: logger)
         let secondaryClient = SwitchyardClient(backend: sides.secondary, logger: logger)
         do {
-            let report = try await compare(topic, sides: sides, clients: (primaryClient, secondaryClient), io: io)
+            let report = try await compare(topic, sides: sides, clients: (primaryClient, secondaryClient), io: io, logger: logger)
             try await primaryClient.shutdown()
             try await secondaryClient.shutdown()
             if !report.verdict.passed { throw ExitCode(2) }
@@ -152,7 +153,7 @@ public struct CompareCommand: AsyncParsableCommand {
         }
     }
 
-    private func compare(_ topic: String, sides: CompareSides, clients: (SwitchyardClient, SwitchyardClient), io: CommandIO) async throws -> ComparisonReport {
+    private func compare(_ topic: String, sides: CompareSides, clients: (SwitchyardClient, SwitchyardClient), io: CommandIO, logger: Logger) async throws -> ComparisonReport {
         let start: StartPosition
         switch from {
         case .earliest: start = .earliest
@@ -168,16 +169,18 @@ public struct CompareCommand: AsyncParsableCommand {
             consumers.append(try await client.makeConsumer(topic: topic, options: ConsumerOptions(group: group, startPosition: start, prefetch: 1000, ordering: ordering)))
         }
         let windowStart = from == .latest ? WallClock.nowMicroseconds() : nil
-        let collection = CompareCollection(comparator: ShadowComparator(configuration: comparisonConfiguration(topic, sides: sides, windowStart: windowStart)))
-        let plan = CompareCollection.Plan(
+        let collection = ComparisonCollection(
+            comparator: ShadowComparator(configuration: comparisonConfiguration(topic, sides: sides, windowStart: windowStart)), logger: logger
+        )
+        let plan = ComparisonCollection.Plan(
             count: count,
             duration: duration.map(Self.duration),
             idleLimit: (timeout ?? (duration == nil ? 10 : nil)).map(Self.duration),
             grace: Self.duration(grace)
         )
-        let progress = BenchProgress(sink: io.errors)
-        _ = try await io.stopRequests.run { [consumers] in
-            try await collection.run(primary: consumers[0], secondary: consumers[1], plan: plan, progress: progress)
+        let progress = io.errors.progressLine
+        _ = try await io.runUntilShutdown(logger: logger) { [consumers] in
+            try await collection.run(primary: consumers[0], secondary: consumers[1], plan: plan, progress: { progress.show($0) })
         }
         progress.clear()
         for consumer in consumers { try await consumer.close() }

@@ -1,5 +1,6 @@
 import Logging
 import Switchyard
+import SwitchyardBackends
 import SwitchyardConfiguration
 
 /// The two brokers of a dual-write configuration, each built on its own as `BackendFactory` builds a

@@ -72,7 +72,7 @@ public struct ConsumeCommand: AsyncParsableCommand {
                 options: ConsumerOptions(group: group, startPosition: start, prefetch: min(count ?? Self.batchLimit, Self.batchLimit))
             )
             let idleLimit = timeout.map { Duration.milliseconds(Int64(($0 * 1000).rounded(.up))) }
-            let (consumed, stopped) = try await io.stopRequests.run { [count, format, output = io.output] in
+            let (consumed, stopped) = try await io.runUntilShutdown(logger: session.logger) { [count, format, output = io.output] in
                 try await Self.printMessages(from: consumer, count: count, idleLimit: idleLimit, format: format, to: output)
             }
             try await consumer.close()

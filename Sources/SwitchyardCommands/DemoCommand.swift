@@ -47,7 +47,7 @@ public struct DemoCommand: AsyncParsableCommand {
     /// the summary when a message was lost.
     public func run(io: CommandIO) async throws {
         let configuration = PricePipeline.Configuration(seconds: seconds, symbols: symbols, seed: seed ?? UInt64.random(in: 0...UInt64.max))
-        let output = DemoOutput(isTerminal: BenchProgress.isTerminal(io.output)) { io.output.write($0) }
+        let output = DemoOutput(isTerminal: io.output.isTerminal) { io.output.write($0) }
         let summary = try await CommandSession.run(global, io: io, mockKafkaBrokers: 3) { session in
             try await PricePipeline.run(backend: session.client.backend, configuration: configuration, output: output, logger: session.logger)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import ServiceLifecycle
 import Switchyard
 import SwitchyardKafka
 
@@ -52,7 +53,12 @@ public struct KafkaMockCommand: AsyncParsableCommand {
         io.output.write(cluster.bootstrapServers + "\n")
         let created = topics.map { "\($0.name):\($0.partitions)" }.joined(separator: " ")
         io.errors.write("kafka-mock: \(brokers) broker\(brokers == 1 ? "" : "s") at \(cluster.bootstrapServers)\(created.isEmpty ? "" : ", topics \(created)"); Ctrl-C stops it\n")
-        await io.stopRequests.wait()
+        do {
+            _ = try await io.runUntilShutdown(logger: logger) { try? await gracefulShutdown() }
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
         await cluster.shutdown()
         io.errors.write("kafka-mock: stopped\n")
     }

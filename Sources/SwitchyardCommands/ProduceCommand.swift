@@ -71,7 +71,7 @@ public struct ProduceCommand: AsyncParsableCommand {
             try await session.ensureTopicIfNeeded(topic)
             let producer = try await session.client.makeProducer()
             let sender = ProduceSender(topic: topic, template: template, producer: producer, logger: session.logger, batchSize: batchSize)
-            let (tally, stopped) = try await io.stopRequests.run { [count, size, input = io.input] in
+            let (tally, stopped) = try await io.runUntilShutdown(logger: session.logger) { [count, size, input = io.input] in
                 if let count {
                     return await sender.sendGenerated(count: count, size: size ?? 100)
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SwitchyardBench
 
 /// A RabbitMQ virtual host of the rehearsal's own, made and removed with `rabbitmqctl` on the local
 /// broker, so a run leaves no queue behind.

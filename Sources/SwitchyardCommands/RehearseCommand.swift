@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Switchyard
+import SwitchyardBackends
 import SwitchyardConfiguration
 import SwitchyardDemo
 import SwitchyardKafka
@@ -88,13 +89,13 @@ public struct RehearseCommand: AsyncParsableCommand {
             io.output.write("rehearsal \(run): topic \(topic), group \(group); \(Self.describe(rabbitURL, vhost: vhost)); kafka mock cluster of \(kafkaBrokers) brokers at \(cluster.bootstrapServers); \(phaseSeconds) s per phase\n")
             var configuration = Rehearsal.Configuration(topic: topic, group: group, spoolRoot: spoolRoot)
             configuration.phaseSeconds = phaseSeconds
-            configuration.symbols = symbols
-            configuration.seed = seed ?? UInt64.random(in: 0...UInt64.max)
             configuration.settleTimeout = .milliseconds(Int64((settleTimeout * 1000).rounded()))
             configuration.faultPhase = fault ? .dualWriteCompare : nil
             configuration.outageSeconds = max(4, phaseSeconds * 0.4)
             let reportDir = reportDir
+            let traffic = MarketTraffic(symbols: symbols, seed: seed ?? UInt64.random(in: 0...UInt64.max), topic: topic)
             results = try await Rehearsal(configuration: configuration, brokers: brokers, logger: logger).run(
+                traffic: traffic,
                 report: { result in
                     io.output.write(result.line + "\n")
                     if let reportDir { Self.writeReports(of: result, to: reportDir, io: io) }

@@ -7,6 +7,10 @@ import FoundationEssentials
 import Foundation
 #endif
 
+// The file is flattened here with Yams rather than read through swift-configuration's `YAMLSnapshot`
+// (its `YAML` trait), because that snapshot cannot list the keys a file sets, so an unknown key could
+// not be rejected; it lets `a: {b: 1}` silently override `a.b: 2`; it reads an empty value as text;
+// and its syntax errors quote the offending line, which may hold a secret.
 /// A YAML or JSON configuration file, flattened to dotted keys.
 ///
 /// Nested mappings and dotted names are equivalent: `inmemory: {partitions: 8}` and
@@ -54,13 +58,15 @@ struct ConfigurationFile {
         return ConfigurationFile(path: path, values: flattener.values)
     }
 
-    /// Where and what the syntax error is, without the text around it: that line may hold a secret.
+    /// Where and what the syntax error is, without the text around it: that text may hold a secret.
     private static func problem(in error: any Error) -> String {
         switch error as? YamlError {
         case .scanner(_, let problem, let mark, _)?, .parser(_, let problem, let mark, _)?, .composer(_, let problem, let mark, _)?:
             "\(problem) at line \(mark.line), column \(mark.column)"
         case .reader(let problem, _, _, _)?:
             problem
+        case .duplicatedKeysInMapping(let duplicates, let context)?:
+            "\(duplicates.map { "'\($0)'" }.joined(separator: ", ")) set more than once in one mapping at line \(context.mark.line), column \(context.mark.column)"
         default:
             "\(error)"
         }

@@ -5,7 +5,7 @@ import Switchyard
 ///
 /// Precedence, highest first: command-line flags, `SWITCHYARD_*` environment variables, the
 /// configuration file, then the defaults. Every layer is checked against ``SettingKey/all``: an unknown
-/// key, an unknown `SWITCHYARD_*` variable or an invalid value is a ``SwitchyardError`` that names the
+/// key, an unknown `SWITCHYARD_*` variable or an invalid value is a `SwitchyardError` that names the
 /// key, the value (left out when the key is secret), where it came from and what is allowed. The test
 /// suites' own variables (``EnvironmentNaming/testVariables``) are ignored.
 public enum ConfigurationLoader {

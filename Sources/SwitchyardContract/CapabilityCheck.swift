@@ -1,7 +1,7 @@
 import Switchyard
 
 /// One capability flag exercised one way: a declared capability shown to work, or a missing one
-/// shown to fail with a clear error (or, for ``BackendCapabilities/deliveryAttemptCount``, shown to
+/// shown to fail with a clear error (or, for `BackendCapabilities.deliveryAttemptCount`, shown to
 /// keep its weaker promise).
 public struct CapabilityCheck: Sendable, Hashable, CustomStringConvertible {
     /// A single capability flag.

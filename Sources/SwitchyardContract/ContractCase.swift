@@ -1,10 +1,10 @@
 import Switchyard
 
-/// One promise of the contract (DESIGN.md §4), with the scenario that proves it.
+/// One promise of the contract (see <doc:ContractCases>), with the scenario that proves it.
 ///
 /// Run one with ``ContractSuite/run(_:)``; ``all`` lists every case in order.
 public struct ContractCase: Sendable, Hashable, CustomStringConvertible {
-    /// Its number in DESIGN.md §4, from 1.
+    /// Its number in <doc:ContractCases>, from 1.
     public let number: Int
     /// A stable identifier, safe to use in test names and filters.
     public let name: String

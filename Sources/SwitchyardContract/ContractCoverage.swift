@@ -1,10 +1,10 @@
 import Switchyard
 
-/// Whether a set of contract outcomes covers every capability flag, the way DESIGN.md §3 asks:
-/// each declared capability proved, each missing one shown to fail clearly.
+/// Whether a set of contract outcomes covers every capability flag, as *Capabilities* in the Switchyard
+/// documentation requires: each declared capability proved, each missing one shown to fail clearly.
 public enum ContractCoverage {
     /// The checks a backend declaring `capabilities` must pass, one per flag in
-    /// ``BackendCapabilities/named``.
+    /// `BackendCapabilities.named`.
     public static func required(for capabilities: BackendCapabilities) -> Set<CapabilityCheck> {
         Set(BackendCapabilities.named.map { CapabilityCheck(capability: $0.0, declared: capabilities.contains($0.0)) })
     }

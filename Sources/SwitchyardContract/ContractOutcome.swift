@@ -23,7 +23,7 @@ public struct ContractOutcome: Sendable {
 
     /// The case that ran.
     public let contractCase: ContractCase
-    /// The backend's ``MessagingBackend/name``.
+    /// The backend's `MessagingBackend.name`.
     public let backendName: String
     /// The capabilities the backend declared.
     public let declaredCapabilities: BackendCapabilities

@@ -1,6 +1,6 @@
 import Switchyard
 
-/// The contract every Switchyard backend must keep (DESIGN.md §4), runnable by any test framework.
+/// The contract every Switchyard backend must keep (see <doc:ContractCases>), runnable by any test framework.
 ///
 /// A backend's tests supply a ``ContractHarness`` and run every case in ``ContractCase/all``. Each case
 /// returns a ``ContractOutcome`` saying which branch it proved, or throws a ``ContractViolation`` saying

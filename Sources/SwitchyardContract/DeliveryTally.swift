@@ -12,7 +12,7 @@ final class DeliveryTally: Sendable {
         var expected: [String]
         var expectedSet: Set<String>
         var arrivals: [Arrival] = []
-        var seen: [String: Int] = [:]
+        var counts = DeliveryCounts()
         var batchSizes: [Int] = []
         var tolerated: [String] = []
     }
@@ -39,7 +39,7 @@ final class DeliveryTally: Sendable {
             state.batchSizes.append(batch.count)
             for delivery in batch {
                 state.arrivals.append(Arrival(delivery: delivery, consumer: consumer))
-                state.seen[delivery.message.id, default: 0] += 1
+                state.counts.record(delivery.message.id)
             }
         }
     }
@@ -50,7 +50,7 @@ final class DeliveryTally: Sendable {
     }
 
     var isComplete: Bool {
-        state.withLock { state in state.expectedSet.allSatisfy { state.seen[$0] != nil } }
+        state.withLock { state in state.expectedSet.allSatisfy { state.counts.contains($0) } }
     }
 
     var arrivals: [Arrival] { state.withLock(\.arrivals) }
@@ -64,17 +64,16 @@ final class DeliveryTally: Sendable {
     }
 
     var missing: [String] {
-        state.withLock { state in state.expected.filter { state.seen[$0] == nil } }
+        state.withLock { state in state.counts.missing(from: state.expected) }
     }
 
     /// Ids that arrived more than once, with how often, in a stable order.
     var duplicates: [(id: String, count: Int)] {
-        state.withLock { state in state.seen.filter { $0.value > 1 }.map { ($0.key, $0.value) } }
-            .sorted { $0.id < $1.id }
+        state.withLock { $0.counts.duplicated }
     }
 
     var unexpected: [String] {
-        state.withLock { state in state.seen.keys.filter { !state.expectedSet.contains($0) }.sorted() }
+        state.withLock { state in state.counts.unexpected(besides: state.expectedSet) }
     }
 
     /// Throws unless every expected id arrived exactly once and nothing else arrived.

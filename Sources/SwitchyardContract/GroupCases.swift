@@ -46,7 +46,7 @@ extension ContractRun {
             if shares(of: tally).contains(0) { try await Task.sleep(for: .milliseconds(250)) }
         }
         // Sharing partitions out can rebalance the group while it works, and a rebalance may deliver a
-        // message again (at-least-once, DESIGN.md §1): redeliveries are counted, losses fail the case.
+        // message again (at-least-once; see *Delivery Promise* in the Switchyard documentation): redeliveries are counted, losses fail the case.
         let total = tally.expected.count
         try require(
             tally.missing.isEmpty && tally.unexpected.isEmpty,

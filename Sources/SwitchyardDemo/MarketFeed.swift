@@ -9,6 +9,8 @@ public struct MarketFeed: Sendable {
     private let ledger: PublishLedger
 
     /// - Parameters:
+    ///   - producer: the producer that sends the ticks.
+    ///   - topic: the topic the ticks go to.
     ///   - runID: the value of ``PriceTickStream/runHeader`` on every message.
     ///   - ledger: where the ids of acknowledged sends are recorded.
     public init(producer: Producer, topic: Topic<PriceTick> = PriceTick.topic, runID: String, ledger: PublishLedger) {

@@ -11,8 +11,11 @@ public struct MarketSimulator: Sendable {
     private var sequences: [Int64]
     private var random: SeededRandom
 
-    /// - Parameter startMicroseconds: the simulated time the market opens, in microseconds since the
-    ///   Unix epoch; the first ticks come shortly after it.
+    /// - Parameters:
+    ///   - symbols: the markets to simulate.
+    ///   - seed: the seed of the random walks; the same seed gives the same ticks.
+    ///   - startMicroseconds: the simulated time the market opens, in microseconds since the Unix
+    ///     epoch; the first ticks come shortly after it.
     public init(symbols: [MarketSymbol], seed: UInt64, startMicroseconds: Int64) {
         precondition(!symbols.isEmpty, "a market needs at least one symbol")
         self.symbols = symbols

@@ -1,4 +1,5 @@
 import Histogram
+import SwitchyardLatency
 import Logging
 import Switchyard
 
@@ -39,7 +40,7 @@ public enum PricePipeline {
     /// ``Configuration/drainTimeout``), closes everything and returns what each group received.
     ///
     /// Messages from other runs on the same topic are acked and skipped. Throws
-    /// ``SwitchyardError/Code/invalidConfiguration`` for a bad configuration, and whatever the backend
+    /// `SwitchyardError.Code.invalidConfiguration` for a bad configuration, and whatever the backend
     /// throws; producer and consumers are closed either way.
     public static func run(
         backend: any MessagingBackend,

@@ -22,8 +22,11 @@ public struct PriceTickStream: AsyncSequence, Sendable {
     private let logger: Logger
 
     /// - Parameters:
+    ///   - consumer: the consumer whose deliveries become ticks.
+    ///   - topic: the topic whose codec decodes them.
     ///   - runID: when set, only messages whose ``runHeader`` equals it are ticks of this stream.
     ///   - tally: where deliveries, duplicates and latency are counted.
+    ///   - logger: where undecodable messages are reported.
     public init(consumer: Consumer, topic: Topic<PriceTick> = PriceTick.topic, runID: String? = nil, tally: DeliveryTally = DeliveryTally(), logger: Logger) {
         self.consumer = consumer
         self.topic = topic

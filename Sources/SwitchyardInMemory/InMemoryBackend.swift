@@ -9,7 +9,7 @@ import Synchronization
 /// Kafka does, consumer groups with committed positions and competing consumers, acks, requeues with
 /// attempt counts, dead-lettering, replay, bounded retention and bounded in-flight deliveries per
 /// consumer. What it cannot do is persist: its messages live only as long as the process, so it lacks
-/// ``BackendCapabilities/persistent``.
+/// `BackendCapabilities.persistent`.
 ///
 /// Retention keeps at most ``Configuration/retentionMessagesPerPartition`` messages per partition; a
 /// group that falls further behind skips the dropped messages, as a Kafka consumer does.
@@ -79,7 +79,7 @@ public final class InMemoryBackend: MessagingBackend {
     // MARK: Fault hooks
 
     /// Takes the broker down, as a crash would: sends and settlements fail with
-    /// ``SwitchyardError/Code/brokerUnavailable``, receives wait, and every delivery in flight goes back to
+    /// `SwitchyardError.Code.brokerUnavailable`, receives wait, and every delivery in flight goes back to
     /// its group to be delivered again. Messages already stored are kept.
     public func stopBroker() {
         available.store(false, ordering: .sequentiallyConsistent)
@@ -122,6 +122,12 @@ public final class InMemoryBackend: MessagingBackend {
     /// A number unique within this broker, for members and waits.
     func makeID() -> UInt64 {
         nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// How many receives on `topic` wait for something to deliver. A receive waits only once it has
+    /// found nothing it may take, so tests wait on this to know a consumer is idle, instead of sleeping.
+    func waitingReceives(on topic: String) -> Int {
+        topics.withLock { $0[topic] }?.waitingReceives ?? 0
     }
 
     func checkAvailable() throws(SwitchyardError) {

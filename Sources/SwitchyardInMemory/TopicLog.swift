@@ -230,6 +230,11 @@ final class TopicLog: Sendable {
         }
     }
 
+    /// How many receives, in every group, wait for something to deliver.
+    var waitingReceives: Int {
+        groups.withLock { groups in groups.byID.values.reduce(0) { $0 + $1.waiters.count } }
+    }
+
     /// Removes the waiter registered as `waitID`, if it is still registered, and returns it.
     func cancelWait(_ waitID: UInt64, group groupID: UInt64) -> CheckedContinuation<Void, Never>? {
         let waiter = groups.withLock { $0.byID[groupID]?.waiters.removeValue(forKey: waitID)?.continuation }

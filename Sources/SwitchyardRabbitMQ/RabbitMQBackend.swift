@@ -5,9 +5,9 @@ import Synchronization
 /// RabbitMQ (AMQP 0-9-1) through rabbitmq-c.
 ///
 /// A topic is a durable `topic` exchange and a consumer group a durable queue `<topic>.<group>`
-/// bound to it (see ``Topology``). `send` returns once the broker confirms the message with
+/// bound to it (see <doc:RabbitMQTopology>). `send` returns once the broker confirms the message with
 /// `basic.ack` on a confirm-mode channel; it is published `mandatory` and persistent, so a message
-/// no queue takes fails with ``SwitchyardError/Code/unroutable`` and a confirmed one survives a
+/// no queue takes fails with `SwitchyardError.Code.unroutable` and a confirmed one survives a
 /// broker restart.
 ///
 /// Every producer and consumer has a connection of its own, owned by a dedicated thread that does all
@@ -17,9 +17,9 @@ import Synchronization
 /// Capabilities follow ``Configuration/queueType``: quorum queues count delivery attempts exactly
 /// (`x-delivery-count`), classic queues only flag redeliveries. Neither replays: a group's queue
 /// holds only what arrived after it was declared, so starting at `.earliest` or a time is
-/// ``SwitchyardError/Code/unsupported``. Stream queues replay but have no competing consumers and no
+/// `SwitchyardError.Code.unsupported`. Stream queues replay but have no competing consumers and no
 /// requeue (see ``QueueType/stream``). Sending to a topic that was never ensured fails with
-/// ``SwitchyardError/Code/topicNotFound``.
+/// `SwitchyardError.Code.topicNotFound`.
 public final class RabbitMQBackend: MessagingBackend {
     /// The type of the queues declared for consumer groups.
     public enum QueueType: String, Sendable, Hashable, CaseIterable {
@@ -38,8 +38,8 @@ public final class RabbitMQBackend: MessagingBackend {
         /// while none ran is reached only by starting at `.earliest` or at a time. Acks are flow
         /// control only (they free prefetch credit); the stream keeps every message until its
         /// retention removes it. A group has one consumer at a time (a second one in this backend
-        /// is ``SwitchyardError/Code/unsupported``), and `nack(requeue: true)` below the last
-        /// attempt is ``SwitchyardError/Code/unsupported`` because a stream cannot redeliver;
+        /// is `SwitchyardError.Code.unsupported`), and `nack(requeue: true)` below the last
+        /// attempt is `SwitchyardError.Code.unsupported` because a stream cannot redeliver;
         /// dead-lettering works.
         case stream
     }
@@ -64,7 +64,7 @@ public final class RabbitMQBackend: MessagingBackend {
         /// The first and the longest pause between reconnect attempts; pauses double in between.
         public var reconnectDelay: ClosedRange<Duration>
         /// How long a closing consumer waits after cancelling, so that acks it just sent reach a
-        /// quorum queue before the channel closes (see ``ConsumerRole``). Zero skips the wait.
+        /// quorum queue before the channel closes (see `ConsumerRole`). Zero skips the wait.
         public var consumerCloseGrace: Duration
         /// Whether `amqps` connections verify the broker's certificate and host name.
         public var verifyPeer: Bool
@@ -128,7 +128,7 @@ public final class RabbitMQBackend: MessagingBackend {
     /// Creates a backend. It connects lazily: each producer, consumer and `ensureTopic` opens its own
     /// connection, so a broker that is down shows up as a retriable error there.
     ///
-    /// - Throws: ``SwitchyardError/Code/invalidConfiguration`` for a window or size below 1.
+    /// - Throws: `SwitchyardError.Code.invalidConfiguration` for a window or size below 1.
     public init(configuration: Configuration, logger: Logger = Logger(label: "switchyard.rabbitmq", factory: { _ in SwiftLogNoOpLogHandler() })) throws(SwitchyardError) {
         guard configuration.confirmWindow >= 1 else {
             throw SwitchyardError(.invalidConfiguration, "The confirm window is \(configuration.confirmWindow); it must be at least 1.")

@@ -17,7 +17,7 @@ public struct RabbitMQEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// to 5672 (5671 for `amqps`), and the virtual host to `/`. Percent-escapes are decoded, so the
     /// virtual host `/` may also be written `%2F`.
     ///
-    /// - Throws: ``SwitchyardError/Code/invalidConfiguration`` naming what is wrong, without the password.
+    /// - Throws: `SwitchyardError.Code.invalidConfiguration` naming what is wrong, without the password.
     public init(url: String) throws(SwitchyardError) {
         func invalid(_ why: String) -> SwitchyardError {
             SwitchyardError(.invalidConfiguration, "rabbitmq.url \(Self.redact(url)) is not valid: \(why). Use amqp://user:password@host:port/vhost.")

@@ -1,6 +1,6 @@
 import Switchyard
 
-/// How topics and groups map onto RabbitMQ objects (DESIGN.md §3).
+/// How topics and groups map onto RabbitMQ objects (see <doc:RabbitMQTopology>).
 ///
 /// A topic is a durable `topic` exchange of the same name, and its messages' routing key is their
 /// key. A group is a durable queue `<topic>.<group>` bound with `#`, which matches every routing

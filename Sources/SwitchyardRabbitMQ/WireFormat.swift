@@ -1,6 +1,6 @@
 import Switchyard
 
-/// How a ``Message`` travels over AMQP 0-9-1 (DESIGN.md §2).
+/// How a ``Message`` travels over AMQP 0-9-1 (see *Message Model* in the Switchyard documentation).
 ///
 /// - The key is the routing key when it is UTF-8 of 1 to 255 bytes. Any other key (binary, longer,
 ///   or empty) travels in the `message-key` header with an empty routing key; no key means neither.

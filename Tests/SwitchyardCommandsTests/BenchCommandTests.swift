@@ -2,6 +2,7 @@ import Switchyard
 import Testing
 
 @testable import SwitchyardCommands
+import SwitchyardBench
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -3,6 +3,7 @@ import Foundation
 import Switchyard
 
 @testable import SwitchyardCommands
+import SwitchyardBench
 
 #if canImport(Glibc)
 import Glibc

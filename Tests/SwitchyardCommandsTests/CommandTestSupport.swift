@@ -1,20 +1,43 @@
 import Foundation
 import Logging
 import Switchyard
+import SwitchyardBackends
 import SwitchyardConfiguration
 
 @testable import SwitchyardCommands
+import SwitchyardBench
 
 /// An ``OutputSink`` that keeps everything written to it.
 final class CapturedOutput: OutputSink {
-    private let bytes = LockedValue<[UInt8]>([])
+    private struct State {
+        var bytes: [UInt8] = []
+        /// Told of every write, by ``waitForText(within:until:)``.
+        var watchers: [AsyncStream<Void>.Continuation] = []
+    }
+
+    private let state = LockedValue(State())
 
     func write(_ bytes: [UInt8]) {
-        self.bytes.withLock { $0 += bytes }
+        let watchers = state.withLock { state in
+            state.bytes += bytes
+            return state.watchers
+        }
+        for watcher in watchers { watcher.yield() }
     }
 
     var text: String {
-        bytes.withLock { String(decoding: $0, as: UTF8.self) }
+        state.withLock { String(decoding: $0.bytes, as: UTF8.self) }
+    }
+
+    /// Returns once the text written so far satisfies `condition`, checking after every write; fails
+    /// after `seconds`.
+    func waitForText(within seconds: Double, until condition: @escaping @Sendable (String) -> Bool) async throws {
+        try await BenchDeadline.run(seconds: seconds, phase: "the expected output") {
+            let (writes, watcher) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            self.state.withLock { $0.watchers.append(watcher) }
+            if condition(self.text) { return }
+            for await _ in writes where condition(self.text) { return }
+        }
     }
 }
 
@@ -37,12 +60,12 @@ struct TestIO {
     let errors = CapturedOutput()
     let io: CommandIO
 
-    init(input: [[UInt8]] = [], environment: [String: String] = [:], stopRequests: any StopRequests = NoStopRequests()) {
-        self.init(input: ChunkedInput(input), environment: environment, stopRequests: stopRequests)
+    init(input: [[UInt8]] = [], environment: [String: String] = [:]) {
+        self.init(input: ChunkedInput(input), environment: environment)
     }
 
-    init(input: any InputSource, environment: [String: String] = [:], stopRequests: any StopRequests = NoStopRequests()) {
-        io = CommandIO(input: input, output: output, errors: errors, environment: environment, stopRequests: stopRequests)
+    init(input: any InputSource, environment: [String: String] = [:]) {
+        io = CommandIO(input: input, output: output, errors: errors, environment: environment)
     }
 }
 
@@ -91,25 +114,8 @@ func defaultBackend() async throws -> any MessagingBackend {
     return try await BackendFactory.makeBackend(settings, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
 }
 
-/// Stop requests a test makes with ``request()``, as Ctrl-C would.
-final class ManualStop: StopRequests {
-    private let requested = LockedValue(false)
-    private let waiters = LockedValue<[AsyncStream<Void>.Continuation]>([])
-
-    func request() {
-        requested.withLock { $0 = true }
-        for waiter in waiters.withLock({ $0 }) { waiter.finish() }
-    }
-
-    func wait() async {
-        let (stream, continuation) = AsyncStream<Void>.makeStream()
-        waiters.withLock { $0.append(continuation) }
-        if requested.withLock({ $0 }) { return }
-        for await _ in stream {}
-    }
-}
-
-/// An ``InputSource`` that yields `chunk`, then calls `whenDrained` and waits until it is cancelled.
+/// An ``InputSource`` that yields `chunk`, then calls `whenDrained` and waits until it is cancelled,
+/// which it throws.
 final class StallingInput: InputSource {
     private let chunk: LockedValue<[UInt8]?>
     private let whenDrained: @Sendable () -> Void
@@ -122,8 +128,13 @@ final class StallingInput: InputSource {
     func read() async throws -> [UInt8]? {
         if let first = chunk.withLock({ value in defer { value = nil }; return value }) { return first }
         whenDrained()
-        try await Task.sleep(for: .seconds(3600))
-        return nil
+        let (never, cancelled) = AsyncStream<Never>.makeStream()
+        await withTaskCancellationHandler {
+            for await _ in never {}
+        } onCancel: {
+            cancelled.finish()
+        }
+        throw CancellationError()
     }
 }
 

@@ -4,6 +4,7 @@ import Switchyard
 import Testing
 
 @testable import SwitchyardCommands
+import SwitchyardBench
 
 #if canImport(Glibc)
 import Glibc

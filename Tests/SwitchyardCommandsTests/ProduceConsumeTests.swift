@@ -1,8 +1,10 @@
 import ArgumentParser
+import ServiceLifecycleTestKit
 import Switchyard
 import Testing
 
 @testable import SwitchyardCommands
+import SwitchyardBench
 
 @Suite struct ProduceConsumeTests {
     @Test func stdinLinesRoundTripByteForByteWithKeyAndHeaders() async throws {
@@ -184,16 +186,15 @@ import Testing
     @Test func aStopRequestEndsAnOpenEndedConsumeWithTheSummaryAndNoError() async throws {
         let topic = uniqueTopic("stop-consume")
         try await ProduceCommand.parse(["--topic", topic, "--count", "3"]).run(io: TestIO().io)
-        let stop = ManualStop()
-        let consumed = TestIO(stopRequests: stop)
-        let command = try ConsumeCommand.parse(["--topic", topic, "--group", "stopper", "--from", "earliest"])
-        let io = consumed.io
-        let running = Task { try await command.run(io: io) }
-        try await BenchDeadline.run(seconds: 5, phase: "printing") {
-            while consumed.output.text.split(separator: "\n").count < 3 { try await Task.sleep(for: .milliseconds(10)) }
+        let consumed = TestIO()
+        try await testGracefulShutdown { shutdown in
+            let command = try ConsumeCommand.parse(["--topic", topic, "--group", "stopper", "--from", "earliest"])
+            let io = consumed.io
+            let running = Task { try await command.run(io: io) }
+            try await consumed.output.waitForText(within: 5) { $0.split(separator: "\n").count >= 3 }
+            shutdown.triggerGracefulShutdown()
+            try await value(of: running, within: 5)
         }
-        stop.request()
-        try await value(of: running, within: 5)
         #expect(consumed.errors.text.contains("consume: 3 messages from '\(topic)' (stopped early on request)"))
 
         try await ProduceCommand.parse(["--topic", topic, "--count", "1"]).run(io: TestIO().io)
@@ -204,11 +205,13 @@ import Testing
 
     @Test func aStopRequestWhileWaitingForInputSendsWhatWasReadAndPrintsTheSummary() async throws {
         let topic = uniqueTopic("stop-produce")
-        let stop = ManualStop()
-        let produced = TestIO(input: StallingInput(Array("one\ntwo\n".utf8)) { stop.request() }, stopRequests: stop)
-        let command = try ProduceCommand.parse(["--topic", topic])
-        let io = produced.io
-        try await value(of: Task { try await command.run(io: io) }, within: 5)
+        let produced = try await testGracefulShutdown { shutdown in
+            let command = try ProduceCommand.parse(["--topic", topic])
+            let produced = TestIO(input: StallingInput(Array("one\ntwo\n".utf8)) { shutdown.triggerGracefulShutdown() })
+            let io = produced.io
+            try await value(of: Task { try await command.run(io: io) }, within: 5)
+            return produced
+        }
         #expect(produced.errors.text.contains("produce: 2 of 2 messages acknowledged on '\(topic)'"))
         #expect(produced.errors.text.hasSuffix("(stopped early on request)\n"))
     }

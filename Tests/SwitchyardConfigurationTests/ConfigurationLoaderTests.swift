@@ -169,6 +169,25 @@ func configurationError(_ body: () throws(SwitchyardError) -> Void) -> Switchyar
         #expect(missingError?.message.hasPrefix("Cannot read config file /nonexistent/switchyard.yaml") == true)
     }
 
+    @Test func aKeySetBothDottedAndNestedIsRejected() throws {
+        let path = try temporaryFile("inmemory.partitions: 2\ninmemory:\n  partitions: 3\n")
+        let error = configurationError { () throws(SwitchyardError) in
+            _ = try ConfigurationLoader.load(file: path, environment: [:], flags: [])
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message == "Config file \(path) sets 'inmemory.partitions' more than once. Keep one of them.")
+    }
+
+    @Test(arguments: ["", " null", " ~"])
+    func aKeyWithoutAValueIsRejectedRatherThanReadAsText(_ empty: String) throws {
+        let path = try temporaryFile("kafka:\n  properties:\n    client.id:\(empty)\n")
+        let error = configurationError { () throws(SwitchyardError) in
+            _ = try ConfigurationLoader.load(file: path, environment: [:], flags: [])
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message == "Config file \(path) gives no value for 'kafka.properties.client.id'. Set a value or remove the key.")
+    }
+
     @Test func dualNeedsTwoDifferentSides() {
         let error = configurationError { () throws(SwitchyardError) in
             _ = try ConfigurationLoader.load(file: nil, environment: ["SWITCHYARD_DUAL_SECONDARY": "rabbitmq"], flags: [])

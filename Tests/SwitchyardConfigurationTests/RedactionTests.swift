@@ -96,6 +96,18 @@ import Testing
         #expect(error?.message.contains("hunter2") == false)
     }
 
+    @Test func aKeyRepeatedInOneMappingIsNamedWithoutQuotingTheFile() throws {
+        let path = try temporaryFile("rabbitmq:\n  url: amqp://app:hunter2@rabbit/prod\n  url: amqp://app:hunter3@rabbit/prod\n")
+        let error = configurationError { () throws(SwitchyardError) in
+            _ = try ConfigurationLoader.load(file: path, environment: [:], flags: [])
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(
+            error?.message
+                == "Config file \(path) is not valid YAML or JSON: 'url' set more than once in one mapping at line 2, column 3. Fix the file."
+        )
+    }
+
     @Test func configShowHidesAPasswordHoldingSlashQuestionMarkOrHash() throws {
         let resolved = try ConfigurationLoader.load(
             file: nil,

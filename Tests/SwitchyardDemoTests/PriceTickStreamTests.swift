@@ -45,7 +45,7 @@ import Testing
         let snapshot = tally.snapshot()
         #expect(snapshot.duplicates == 1)
         #expect(snapshot.skipped == 2)
-        #expect(snapshot.ids.count == 2)
+        #expect(snapshot.received == 2)
         #expect(snapshot.latency.totalCount == 2)
     }
 

@@ -28,6 +28,7 @@ struct ContractSuiteTests {
             },
             restartBroker: {
                 broker.stopBroker()
+                // Not a wait: the outage itself, a moment in which clients find the broker down.
                 try await Task.sleep(for: .milliseconds(50))
                 broker.startBroker()
             }
@@ -54,7 +55,8 @@ struct ContractSuiteTests {
 
     @Test func aValueReturnedWhenCancelledAtTheTimeLimitIsKept() async throws {
         let ending = try await TimeLimit.race(.milliseconds(20), grace: .seconds(5)) {
-            // Returns as soon as it is cancelled, like a receive that took a message at that moment.
+            // Returns as soon as it is cancelled, like a receive that took a message at that moment. Not a
+            // wait: it stands for work that runs until it is cancelled.
             try? await Task.sleep(for: .seconds(5))
             return 42
         }
@@ -68,6 +70,7 @@ struct ContractSuiteTests {
     @Test func workThatIgnoresCancellationIsAbandonedAfterTheGracePeriod() async throws {
         let started = ContinuousClock.now
         let ending = try await TimeLimit.race(.milliseconds(20), grace: .milliseconds(50)) {
+            // Not a wait: detached, it stands for work that ignores cancellation.
             await Task.detached { try? await Task.sleep(for: .seconds(2)) }.value
         }
         guard case .abandoned = ending else {

@@ -1,4 +1,5 @@
 import Switchyard
+import SwitchyardTestSupport
 import Testing
 
 @testable import SwitchyardInMemory
@@ -97,7 +98,7 @@ struct InMemoryBackendTests {
             for _ in 0..<2 {
                 group.addTask { try await consumer.receive(maxMessages: 1).count }
             }
-            try await Task.sleep(for: .milliseconds(50))
+            try await eventually("both receives waiting on the empty topic") { backend.waitingReceives(on: "twice") == 2 }
             try await producer.send(Message(key: nil, payload: "one"), to: "twice")
             try await producer.send(Message(key: nil, payload: "two"), to: "twice")
             var total = 0

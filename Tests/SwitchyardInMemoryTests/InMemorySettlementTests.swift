@@ -1,4 +1,5 @@
 import Switchyard
+import SwitchyardTestSupport
 import Testing
 
 @testable import SwitchyardInMemory
@@ -75,7 +76,8 @@ struct InMemorySettlementTests {
         let batch = try await second.receive(maxMessages: 10)
         #expect(batch.map(\.message.payloadString) == ["1", "2"], "the closed holder's delivery comes first")
         let waiting = Task { try await third.receive(maxMessages: 10) }
-        try await Task.sleep(for: .milliseconds(50))
+        // A receive waits only once it has found nothing it may take: the partition is still held.
+        try await eventually("the joining member's receive waiting for the held partition") { backend.waitingReceives(on: "handover") == 1 }
         try await second.close()
         let handedOver = try await waiting.value
         #expect(handedOver.map(\.message.payloadString) == ["1", "2"])
@@ -103,7 +105,7 @@ struct InMemorySettlementTests {
         let backend = InMemoryBackend()
         let consumer = try await backend.makeConsumer(topic: "ending", options: ConsumerOptions(group: "g"))
         let closer = Task {
-            try await Task.sleep(for: .milliseconds(50))
+            try await eventually("the loop waiting for a message") { backend.waitingReceives(on: "ending") == 1 }
             try await consumer.close()
         }
         var iterator = consumer.makeAsyncIterator()
@@ -135,26 +137,31 @@ struct InMemoryCompetingConsumerTests {
         ]
         let producer = try await backend.makeProducer()
         let sent = try await producer.send((0..<200).map { Message(key: "key-\($0)", payload: "\($0)") }, to: "shared")
-        var seen: [String: Int] = [:]
-        var shares = [0, 0]
-        while seen.count < sent.count {
+        let tally = LockedValue((seen: [String: Int](), shares: [0, 0]))
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, consumer) in consumers.enumerated() {
-                let batch = try await withThrowingTaskGroup(of: [Delivery].self) { group in
-                    group.addTask { try await consumer.receive(maxMessages: 50) }
-                    group.addTask {
-                        try await Task.sleep(for: .milliseconds(20))
-                        return []
+                group.addTask {
+                    while true {
+                        let batch: [Delivery]
+                        do {
+                            batch = try await consumer.receive(maxMessages: 50)
+                        } catch is CancellationError {
+                            return
+                        }
+                        for delivery in batch {
+                            tally.withLock { tally in
+                                tally.seen[delivery.message.id, default: 0] += 1
+                                tally.shares[index] += 1
+                            }
+                            try await delivery.ack()
+                        }
                     }
-                    defer { group.cancelAll() }
-                    return try await group.next() ?? []
-                }
-                for delivery in batch {
-                    seen[delivery.message.id, default: 0] += 1
-                    shares[index] += 1
-                    try await delivery.ack()
                 }
             }
+            try await eventually("the group receiving every message sent") { tally.withLock { $0.seen.count } == sent.count }
+            group.cancelAll()
         }
+        let (seen, shares) = tally.withLock { $0 }
         #expect(Set(seen.keys) == Set(sent.map(\.messageID)))
         #expect(seen.values.allSatisfy { $0 == 1 })
         #expect(shares.allSatisfy { $0 > 0 })

@@ -1,5 +1,6 @@
 import Foundation
 import Switchyard
+import SwitchyardTestSupport
 import Testing
 
 @testable import SwitchyardMigration
@@ -92,42 +93,23 @@ import Testing
 
 /// Headless Chromium (Debian package `chromium`), run with a time limit.
 enum Chromium {
-    struct Output {
-        var output: String
-        var errors: String
-    }
-
-    static func run(_ arguments: [String], seconds: Double = 90) async throws -> Output {
+    static func run(_ arguments: [String], within limit: Duration = .seconds(90)) async throws -> ChildProcess.Finished {
         let path = "/usr/bin/chromium"
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw SwitchyardError(.unsupported, "\(path) is missing; install the Debian package chromium (apt-get install chromium).")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"] + arguments
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let outputFile = directory.appendingPathComponent("stdout")
-        let errorFile = directory.appendingPathComponent("stderr")
-        try Data().write(to: outputFile)
-        try Data().write(to: errorFile)
-        process.standardOutput = try FileHandle(forWritingTo: outputFile)
-        process.standardError = try FileHandle(forWritingTo: errorFile)
-        process.environment = ProcessInfo.processInfo.environment.merging(["HOME": directory.path]) { _, new in new }
-        try process.run()
-        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                throw SwitchyardError(.timeout, "chromium \(arguments.joined(separator: " ")) did not finish within \(seconds) s.")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let finished = try await ChildProcess.run(
+            path,
+            ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(["HOME": home.path]) { _, new in new },
+            within: limit
+        )
+        guard finished.termination.succeeded else {
+            throw SwitchyardError(.internalError, "chromium ended with \(finished.termination): \(finished.errors.suffix(500))")
         }
-        let output = String(decoding: try Data(contentsOf: outputFile), as: UTF8.self)
-        let errors = String(decoding: try Data(contentsOf: errorFile), as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw SwitchyardError(.internalError, "chromium exited with \(process.terminationStatus): \(errors.suffix(500))")
-        }
-        return Output(output: output, errors: errors)
+        return finished
     }
 }

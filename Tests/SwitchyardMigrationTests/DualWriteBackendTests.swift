@@ -1,6 +1,7 @@
 import Foundation
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardTestSupport
 import Testing
 
 @testable import SwitchyardMigration
@@ -30,8 +31,7 @@ struct DualWriteBackendTests {
             }
         }
         try await producer.close()
-        let drained = await DualWriteTestSupport.wait { dual.stats().spoolDepth == 0 }
-        #expect(drained, "the spool drains once the secondary is back: \(dual.stats())")
+        try await eventually("the spool draining once the secondary is back: \(dual.stats())") { dual.stats().spoolDepth == 0 }
 
         let onPrimary = try await DualWriteTestSupport.allMessages(on: topic.name, of: primary)
         let onSecondary = try await DualWriteTestSupport.allMessages(on: topic.name, of: secondary)
@@ -70,7 +70,7 @@ struct DualWriteBackendTests {
         secondary.startBroker()
         try await secondary.ensureTopic(topic)
         let second = try await DualWriteBackend(primary: InMemoryBackend(), secondary: secondary, configuration: DualWriteTestSupport.configuration(directory))
-        #expect(await DualWriteTestSupport.wait { second.stats().spoolDepth == 0 })
+        try await eventually("the spool draining: \(second.stats())") { second.stats().spoolDepth == 0 }
         #expect(second.stats().replayed == 40)
         #expect(second.stats().recovered == 40 && second.stats().spooled == 0, "the copies replayed are the ones found at start")
         let onSecondary = try await DualWriteTestSupport.allMessages(on: topic.name, of: secondary)
@@ -98,7 +98,7 @@ struct DualWriteBackendTests {
             secondary: secondary,
             configuration: DualWriteTestSupport.configuration(directory, readFrom: .secondary)
         )
-        let messages = try await DualWriteTestSupport.allMessages(on: topic.name, of: dual)
+        let messages = try await DualWriteTestSupport.allMessages(on: topic.name, through: dual, storedIn: secondary)
         #expect(messages.map(\.payloadString) == ["only on the secondary"])
         try await dual.shutdown()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Switchyard
+import SwitchyardBackends
 import SwitchyardConfiguration
 import SwitchyardInMemory
 import Testing

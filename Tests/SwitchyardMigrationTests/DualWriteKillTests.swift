@@ -1,6 +1,7 @@
 import Foundation
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardTestSupport
 import Testing
 
 @testable import SwitchyardMigration
@@ -23,34 +24,23 @@ struct DualWriteKillTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let topic = "killed"
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.probePath())
-        process.arguments = [directory, topic, "4"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
+        let probe = try ChildProcess(try Self.probePath(), [directory, topic, "4"])
 
         // Read acknowledged ids until enough have arrived, then kill the writer in the middle of its work.
-        let reader = output.fileHandleForReading
-        var received = Data()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while received.count(of: UInt8(ascii: "\n")) < 2000 && ContinuousClock.now < deadline && process.isRunning {
-            received.append(reader.availableData)
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        received.append(reader.readDataToEndOfFile())
-        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
-        let text = String(decoding: received, as: UTF8.self)
-        let acknowledged = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init).filter { $0.count == 36 }
+        var lines = try await probe.nextLines(2000, within: .seconds(30))
+        probe.send(SIGKILL)
+        lines += try await probe.remainingLines(within: .seconds(30))
+        let ended = try await probe.termination(within: .seconds(30))
+        let errors = try await probe.errors(within: .seconds(30))
+        #expect(ended.bySignal && ended.status == SIGKILL, "the probe ended with \(ended), not by the kill: \(errors)")
+        let acknowledged = lines.filter { $0.count == 36 }
         #expect(acknowledged.count >= 2000, "the probe acknowledged \(acknowledged.count) sends before the kill")
 
         // The next start: the same spool, a working secondary.
         let secondary = InMemoryBackend()
         try await secondary.ensureTopic(TopicSpec(name: topic, partitions: 1))
         let dual = try await DualWriteBackend(primary: InMemoryBackend(), secondary: secondary, configuration: DualWriteTestSupport.configuration(directory))
-        #expect(await DualWriteTestSupport.wait(for: .seconds(30)) { dual.stats().spoolDepth == 0 }, "\(dual.stats())")
+        try await eventually("the spool draining: \(dual.stats())", within: .seconds(30)) { dual.stats().spoolDepth == 0 }
         let stats = dual.stats()
         try await dual.shutdown()
         for corruption in stats.corruptions {
@@ -59,11 +49,5 @@ struct DualWriteKillTests {
         let replayed = Set(try await DualWriteTestSupport.allMessages(on: topic, of: secondary).map(\.id))
         let lost = acknowledged.filter { !replayed.contains($0) }
         #expect(lost.isEmpty, "\(lost.count) acknowledged sends were not replayed, such as \(lost.prefix(3))")
-    }
-}
-
-extension Data {
-    fileprivate func count(of byte: UInt8) -> Int {
-        reduce(0) { $0 + ($1 == byte ? 1 : 0) }
     }
 }

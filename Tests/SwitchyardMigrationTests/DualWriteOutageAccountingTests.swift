@@ -1,6 +1,7 @@
 import Foundation
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardTestSupport
 import Testing
 
 @testable import SwitchyardMigration
@@ -36,15 +37,14 @@ struct DualWriteOutageAccountingTests {
                 }
             }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(50))
+                // Up until copies have gone to the secondary directly, down until the outage has spooled
+                // a good number, then up again while the senders go on during the replay.
+                try await eventually("200 writes before the outage: \(dual.stats())", within: .seconds(20)) { dual.stats().writes >= 200 }
                 secondary.stopBroker()
-                // Down until the outage has spooled a good number of copies (bounded, so it never hangs).
-                let outageLimit = ContinuousClock.now + .seconds(20)
-                while dual.stats().spooled < 200 && ContinuousClock.now < outageLimit {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
+                try await eventually("200 copies spooled during the outage: \(dual.stats())", within: .seconds(20)) { dual.stats().spooled >= 200 }
                 secondary.startBroker()
-                try await Task.sleep(for: .milliseconds(100))
+                let writesAtRecovery = dual.stats().writes
+                try await eventually("200 writes after the recovery: \(dual.stats())", within: .seconds(20)) { dual.stats().writes >= writesAtRecovery + 200 }
                 stop.withLock { $0 = true }
                 return []
             }
@@ -53,13 +53,10 @@ struct DualWriteOutageAccountingTests {
         try await producer.close()
 
         // Read the stats the instant the spool reports empty, as the rehearsal does.
-        let deadline = ContinuousClock.now + .seconds(15)
-        var stats = dual.stats()
-        while stats.spoolDepth > 0 && ContinuousClock.now < deadline {
-            await Task.yield()
-            stats = dual.stats()
+        let stats = try await eventually("the spool draining once the secondary is back: \(dual.stats())", pollingEvery: .milliseconds(1)) {
+            let stats = dual.stats()
+            return stats.spoolDepth == 0 ? stats : nil
         }
-        #expect(stats.spoolDepth == 0, "the spool drains once the secondary is back: \(stats)")
         #expect(stats.spooled > 0, "the outage sent copies to the spool: \(stats)")
         #expect(stats.spooled + stats.recovered == stats.replayed + stats.unreadable + stats.spoolDepth, "\(stats)")
         #expect(stats.unreadable == 0 && stats.corruptions.isEmpty)

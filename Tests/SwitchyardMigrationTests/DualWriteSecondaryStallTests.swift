@@ -1,6 +1,7 @@
 import Foundation
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardTestSupport
 import Testing
 
 @testable import SwitchyardMigration
@@ -40,8 +41,9 @@ struct DualWriteSecondaryStallTests {
             }
         }
         // Generous: the secondary never answers, so only the send's own deadline lets it return.
-        let allReturned = await DualWriteTestSupport.wait(for: .seconds(20)) { returned.withLock { $0 } == sends }
-        #expect(allReturned, "every send returned while the secondary hung; \(returned.withLock { $0 }) of \(sends) did")
+        try await eventually("every send returning while the secondary hangs (\(returned.withLock { $0 }) of \(sends) did)", within: .seconds(20)) {
+            returned.withLock { $0 } == sends
+        }
         #expect(secondary.singleSends == 2, "only the first send of the outage tried the secondary and waited for it")
         let during = dual.stats()
         #expect(during.secondaryFailures == 1)
@@ -49,7 +51,7 @@ struct DualWriteSecondaryStallTests {
 
         secondary.release()
         try await sender.value
-        #expect(await DualWriteTestSupport.wait { dual.stats().spoolDepth == 0 && !dual.stats().secondaryFailing }, "the spool drains once the secondary answers")
+        try await eventually("the spool draining once the secondary answers: \(dual.stats())") { dual.stats().spoolDepth == 0 && !dual.stats().secondaryFailing }
         try await producer.send(Message(key: nil, payload: "after"), to: topic.name)
         #expect(secondary.singleSends == 3, "with the spool replayed, copies go to the secondary directly again")
         #expect(dual.stats().spooled == sends)
@@ -79,14 +81,13 @@ struct DualWriteSecondaryStallTests {
                 try await producer.send(Message(key: nil, payload: "waiting \(index)"), to: topicName)
                 returned.withLock { $0 += 1 }
             })
-            #expect(await DualWriteTestSupport.wait { secondary.singleSends == index + 1 }, "send \(index) is waiting for its copy")
+            try await eventually("send \(index) waiting for its copy") { secondary.singleSends == index + 1 }
         }
         #expect(returned.withLock { $0 } == 0)
 
         secondary.fail()
         try await producer.send(Message(key: nil, payload: "fails"), to: topicName)
-        let released = await DualWriteTestSupport.wait(for: .seconds(20)) { returned.withLock { $0 } == 2 }
-        #expect(released, "the failed copy released the sends waiting for theirs")
+        try await eventually("the failed copy releasing the sends waiting for theirs", within: .seconds(20)) { returned.withLock { $0 } == 2 }
         #expect(dual.stats().secondaryFailing)
         #expect(dual.stats().secondaryFailures == 3)
         #expect(dual.stats().spooled == 3)
@@ -97,7 +98,7 @@ struct DualWriteSecondaryStallTests {
 
         secondary.release()
         for task in waiting { try await task.value }
-        #expect(await DualWriteTestSupport.wait { dual.stats().spoolDepth == 0 })
+        try await eventually("the spool draining: \(dual.stats())") { dual.stats().spoolDepth == 0 }
         try await producer.close()
         try await dual.shutdown()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardTestSupport
 import Testing
 
 @testable import SwitchyardMigration
@@ -31,7 +32,7 @@ struct DualWriteSpoolCorruptionTests {
         let secondary = InMemoryBackend()
         try await secondary.ensureTopic(topic)
         let dual = try await DualWriteBackend(primary: InMemoryBackend(), secondary: secondary, configuration: DualWriteTestSupport.configuration(directory))
-        #expect(await DualWriteTestSupport.wait { dual.stats().spoolDepth == 0 })
+        try await eventually("the spool draining: \(dual.stats())") { dual.stats().spoolDepth == 0 }
         let stats = dual.stats()
         try await dual.shutdown()
         let replayed = try await DualWriteTestSupport.allMessages(on: topic.name, of: secondary)

@@ -1,7 +1,9 @@
 import Foundation
 import Switchyard
-import SwitchyardInMemory
 import SwitchyardMigration
+import SwitchyardTestSupport
+
+@testable import SwitchyardInMemory
 
 /// Helpers shared by the dual-write tests.
 enum DualWriteTestSupport {
@@ -24,37 +26,37 @@ enum DualWriteTestSupport {
         )
     }
 
-    /// Waits until `condition` holds, for at most `timeout`; returns whether it did.
-    static func wait(for timeout: Duration = .seconds(15), until condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
+    /// Every message on `topic` of `broker`, from the earliest, in the order a single-partition topic
+    /// holds them.
+    static func allMessages(on topic: String, of broker: InMemoryBackend) async throws -> [Message] {
+        try await allMessages(on: topic, through: broker, storedIn: broker)
     }
 
-    /// Every message on `topic` of `backend`, from the earliest, in the order a single-partition topic
-    /// holds them; stops after `timeout` without a new message.
-    static func allMessages(on topic: String, of backend: some MessagingBackend, idle timeout: Duration = .milliseconds(500)) async throws -> [Message] {
+    /// Every message on `topic`, read through `backend` from the earliest, in the order a
+    /// single-partition topic holds them. `broker` is the in-memory broker that stores the topic (it is
+    /// `backend`, or the side a dual-write backend reads from): the reading ends when its receive waits,
+    /// which it does only once nothing is left to take. No other receive may wait on `topic` meanwhile.
+    static func allMessages(on topic: String, through backend: some MessagingBackend, storedIn broker: InMemoryBackend) async throws -> [Message] {
         let consumer = try await backend.makeConsumer(topic: topic, options: ConsumerOptions(startPosition: .earliest))
-        var messages: [Message] = []
-        while true {
-            let batch = try await withThrowingTaskGroup(of: [Delivery]?.self) { group in
-                group.addTask { try await consumer.receive(maxMessages: 500) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
+        let messages = try await withThrowingTaskGroup(of: [Message].self) { group in
+            group.addTask {
+                var messages: [Message] = []
+                while true {
+                    let batch: [Delivery]
+                    do {
+                        batch = try await consumer.receive(maxMessages: 500)
+                    } catch is CancellationError {
+                        return messages
+                    }
+                    for delivery in batch {
+                        messages.append(delivery.message)
+                        try await delivery.ack()
+                    }
                 }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                return first
             }
-            guard let batch, !batch.isEmpty else { break }
-            for delivery in batch {
-                messages.append(delivery.message)
-                try await delivery.ack()
-            }
+            try await eventually("reading \(topic) to its end") { broker.waitingReceives(on: topic) == 1 }
+            group.cancelAll()
+            return try await group.next() ?? []
         }
         try await consumer.close()
         return messages

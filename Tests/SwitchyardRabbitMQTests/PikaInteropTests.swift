@@ -1,6 +1,7 @@
 import Foundation
 import Switchyard
 import SwitchyardRabbitMQ
+import SwitchyardTestSupport
 import Testing
 
 extension BrokerTests {
@@ -83,9 +84,9 @@ extension BrokerTests {
 
         @discardableResult
         private static func python(_ source: String, _ arguments: String...) async throws -> String {
-            let result = try await TestBroker.run("/usr/bin/env", ["python3", "-c", source] + arguments)
-            guard result.status == 0 else {
-                throw BrokerSetupError(description: "python3 with pika exited with \(result.status): \(result.errors)")
+            let result = try await ChildProcess.run("/usr/bin/env", ["python3", "-c", source] + arguments, within: .seconds(60))
+            guard result.termination.succeeded else {
+                throw BrokerSetupError(description: "python3 with pika ended with \(result.termination): \(result.errors)")
             }
             return result.output
         }

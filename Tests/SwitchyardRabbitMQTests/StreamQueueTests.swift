@@ -2,6 +2,7 @@ import Logging
 import Switchyard
 import SwitchyardContract
 import SwitchyardRabbitMQ
+import SwitchyardTestSupport
 import Testing
 
 extension BrokerTests {
@@ -138,21 +139,12 @@ extension BrokerTests {
 
         /// Receives exactly `count` deliveries, failing after 30 s.
         private static func receive(_ count: Int, from consumer: Consumer) async throws -> [Delivery] {
-            try await withThrowingTaskGroup(of: [Delivery].self) { group in
-                group.addTask {
-                    var received: [Delivery] = []
-                    while received.count < count {
-                        received += try await consumer.receive(maxMessages: count - received.count)
-                    }
-                    return received
+            try await within(.seconds(30), "the arrival of \(count) deliveries") {
+                var received: [Delivery] = []
+                while received.count < count {
+                    received += try await consumer.receive(maxMessages: count - received.count)
                 }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(30))
-                    throw BrokerSetupError(description: "Fewer than \(count) deliveries arrived within 30 s")
-                }
-                let first = try await group.next() ?? []
-                group.cancelAll()
-                return first
+                return received
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Switchyard
 import SwitchyardRabbitMQ
+import SwitchyardTestSupport
 import Testing
 
 /// The local rabbitmq-server these tests need. Tests that use it fail, not skip, when it is missing.
@@ -24,54 +25,24 @@ enum TestBroker {
     }
 
     /// Runs `rabbitmqctl` with `arguments` without blocking the caller's thread, and throws unless it
-    /// succeeds.
+    /// succeeds within two minutes (stopping or starting the broker application can take a while on a
+    /// busy machine).
     @discardableResult
     static func rabbitmqctl(_ arguments: String...) async throws -> String {
-        let result = try await run("/usr/sbin/rabbitmqctl", arguments)
-        guard result.status == 0 else {
-            throw BrokerSetupError(description: "rabbitmqctl \(arguments.joined(separator: " ")) exited with \(result.status): \(result.output)\(result.errors)")
+        let result = try await ChildProcess.run("/usr/sbin/rabbitmqctl", arguments, within: .seconds(120))
+        guard result.termination.succeeded else {
+            throw BrokerSetupError(description: "rabbitmqctl \(arguments.joined(separator: " ")) ended with \(result.termination): \(result.output)\(result.errors)")
         }
         return result.output
-    }
-
-    /// Runs a program to completion without blocking the caller's thread; returns its exit status and
-    /// what it wrote to standard output and standard error.
-    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-        return (
-            status,
-            String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        )
     }
 
     /// Stops and starts the broker application, then waits until it accepts connections again.
     static func restart() async throws {
         try await rabbitmqctl("stop_app")
         try await rabbitmqctl("start_app")
-        let deadline = ContinuousClock.now + .seconds(30)
         let probe = try await backend()
-        while true {
-            do {
-                try await probe.ensureTopic(TopicSpec(name: "restart-probe"))
-                return
-            } catch where ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(200))
-            }
+        try await eventually("the restarted broker accepting connections", within: .seconds(30), pollingEvery: .milliseconds(200)) {
+            (try? await probe.ensureTopic(TopicSpec(name: "restart-probe"))) != nil
         }
     }
 }

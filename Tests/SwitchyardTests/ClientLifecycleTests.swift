@@ -5,6 +5,7 @@ import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Switchyard
 import SwitchyardInMemory
+import SwitchyardTestSupport
 import Testing
 
 @Suite("Client lifecycle and metrics", .timeLimit(.minutes(1)))
@@ -15,6 +16,7 @@ struct ClientLifecycleTests {
         let client = SwitchyardClient(backend: backend, logger: Logger(label: "test"))
         let consumer = try await client.makeConsumer(topic: "lifecycle", options: ConsumerOptions(group: "g"))
         let producer = try await client.makeProducer()
+        let consumerLoopEnded = LockedValue(false)
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await client.run() }
@@ -22,11 +24,13 @@ struct ClientLifecycleTests {
                     for try await delivery in consumer {
                         try await delivery.ack()
                     }
+                    consumerLoopEnded.withLock { $0 = true }
                 }
                 group.addTask { try await producer.send(Message(key: nil, payload: "in flight"), to: "lifecycle") }
-                while backend.gate.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
+                try await eventually("the send waiting at the gate") { backend.gate.waiting == 1 }
                 trigger.triggerGracefulShutdown()
-                try await Task.sleep(for: .milliseconds(50))
+                try await eventually("graceful shutdown ending the consumer loop") { consumerLoopEnded.withLock { $0 } }
+                #expect(backend.gate.waiting == 1, "the send is still in flight while the client shuts down")
                 backend.gate.open()
                 try await group.waitForAll()
             }

@@ -1,6 +1,8 @@
 import Switchyard
-import SwitchyardInMemory
+import SwitchyardTestSupport
 import Testing
+
+@testable import SwitchyardInMemory
 
 @Suite("Producer", .timeLimit(.minutes(1)))
 struct ProducerTests {
@@ -51,9 +53,15 @@ struct ProducerTests {
             for index in 0..<5 {
                 group.addTask { try await producer.send(Message(key: nil, payload: "\(index)"), to: "drain") }
             }
-            while backend.gate.waiting < 5 { try await Task.sleep(for: .milliseconds(5)) }
-            let closing = Task { try await producer.close() }
+            try await eventually("five sends waiting at the gate") { backend.gate.waiting == 5 }
+            let closed = LockedValue(false)
+            let closing = Task {
+                try await producer.close()
+                closed.withLock { $0 = true }
+            }
+            // Not a wait: an observation window in which close must neither return nor cut a send short.
             try await Task.sleep(for: .milliseconds(50))
+            #expect(!closed.withLock { $0 }, "close must wait for the sends in flight")
             #expect(backend.gate.waiting == 5, "close must not cut sends short")
             backend.gate.open()
             try await closing.value
@@ -71,10 +79,19 @@ struct ProducerTests {
         let backend = GatedBackend(name: "gated-second-close")
         let producer = try await backend.makeProducer()
         let sending = Task { try await producer.send(Message(key: nil, payload: "slow"), to: "twice-closed") }
-        while backend.gate.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
-        let firstClose = Task { try await producer.close() }
-        let secondClose = Task { try await producer.close() }
+        try await eventually("the send waiting at the gate") { backend.gate.waiting == 1 }
+        let closes = LockedValue(0)
+        let firstClose = Task {
+            try await producer.close()
+            closes.withLock { $0 += 1 }
+        }
+        let secondClose = Task {
+            try await producer.close()
+            closes.withLock { $0 += 1 }
+        }
+        // Not a wait: an observation window in which neither close may return.
         try await Task.sleep(for: .milliseconds(50))
+        #expect(closes.withLock { $0 } == 0, "both closes must wait for the send in flight")
         #expect(backend.gate.waiting == 1)
         backend.gate.open()
         try await secondClose.value
@@ -95,7 +112,8 @@ struct ProducerTests {
         } throws: { ($0 as? SwitchyardError)?.code == .cancelled }
         let consumer = try await backend.makeConsumer(topic: "cancelled", options: ConsumerOptions(startPosition: .earliest))
         let probe = Task { try await consumer.receive(maxMessages: 1) }
-        try await Task.sleep(for: .milliseconds(50))
+        // A receive waits only once it has found nothing: the cancelled send left the topic empty.
+        try await eventually("the receive waiting on the empty topic") { backend.waitingReceives(on: "cancelled") == 1 }
         probe.cancel()
         await #expect(throws: CancellationError.self) { try await probe.value }
     }

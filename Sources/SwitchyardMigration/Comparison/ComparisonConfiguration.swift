@@ -1,5 +1,5 @@
 /// How one shadow comparison run is set up. Every time is in microseconds since the Unix epoch, the
-/// unit of ``Switchyard/Message/publishedAt``.
+/// unit of `Message.publishedAt`.
 public struct ComparisonConfiguration: Sendable, Hashable, Codable {
     /// The topic compared.
     public var topic: String

@@ -1,8 +1,9 @@
 import Histogram
+import SwitchyardLatency
 import Switchyard
 
 /// Compares what two brokers delivered for one topic, message by message, matched by
-/// ``Switchyard/Message/id``: the shadow comparison of a migration (DESIGN.md §6).
+/// `Message.id`: the shadow comparison of a migration (see <doc:ShadowComparison>).
 ///
 /// Feed it every delivery of both sides with ``observe(_:on:receivedAt:)``, in the order they arrive,
 /// then call ``finish(at:dualWrite:)`` for the ``ComparisonReport``. The primary is the control and the
@@ -39,7 +40,7 @@ public struct ShadowComparator: Sendable {
     private var keys: KeyTable
     private var sides: [SideTally]
     private var timeline: TimelineBuilder
-    private var arrivalGap = Histogram<UInt64>(highestTrackableValue: LatencyScale.limitMicroseconds, numberOfSignificantValueDigits: .three)
+    private var arrivalGap = Histogram<UInt64>.latencyMicroseconds()
     private var secondaryLater = 0
     private var matched = 0
     private var mismatches = ComparisonReport.Mismatches(total: 0, key: 0, payload: 0, headers: 0, samples: [])
@@ -175,7 +176,7 @@ public struct ShadowComparator: Sendable {
         sides[side.index].delivered += 1
         timeline.add(side == .primary ? .primary : .secondary, at: time)
         if let publishedAt = message.publishedAt {
-            LatencyScale.record(time - publishedAt, in: &sides[side.index].latency)
+            sides[side.index].latency.recordLatency(microseconds: time - publishedAt)
         } else {
             sides[side.index].withoutPublishedAt += 1
         }
@@ -248,7 +249,7 @@ public struct ShadowComparator: Sendable {
     private mutating func match(_ first: PendingObservation, _ message: Message, on side: ComparisonSide, at time: Int64) {
         matched += 1
         timeline.add(.matched, at: time)
-        LatencyScale.record(time - first.firstSeenAt, in: &arrivalGap)
+        arrivalGap.recordLatency(microseconds: time - first.firstSeenAt)
         if side == .secondary { secondaryLater += 1 }
 
         let keyDiffers = configuration.rules.comparesKey && first.key != message.key

@@ -1,4 +1,5 @@
 import Histogram
+import SwitchyardLatency
 
 /// What one side has delivered so far, with bounded examples of its findings.
 struct SideTally: Sendable {
@@ -15,7 +16,7 @@ struct SideTally: Sendable {
     var orderInversions = 0
     var largestDisplacement = 0
     var withoutPublishedAt = 0
-    var latency = Histogram<UInt64>(highestTrackableValue: LatencyScale.limitMicroseconds, numberOfSignificantValueDigits: .three)
+    var latency = Histogram<UInt64>.latencyMicroseconds()
     var samples = ComparisonReport.SideSamples(missing: [], late: [], duplicates: [], unexpected: [], inversions: [])
 
     init(side: ComparisonSide, backend: String, maxSamples: Int) {
@@ -48,16 +49,8 @@ struct SideTally: Sendable {
     }
 }
 
-/// How latencies are recorded and summarised.
+/// How recorded latencies are summarised in a report.
 enum LatencyScale {
-    /// The longest latency recorded exactly: one hour, in microseconds. Longer ones count as one hour.
-    static let limitMicroseconds: UInt64 = 3_600_000_000
-
-    /// Records `microseconds`, counting a negative one (clocks apart between hosts) as 0.
-    static func record(_ microseconds: Int64, in histogram: inout Histogram<UInt64>) {
-        _ = histogram.record(min(UInt64(max(microseconds, 0)), limitMicroseconds))
-    }
-
     static func milliseconds(_ microseconds: UInt64) -> Double {
         Double(microseconds) / 1000
     }

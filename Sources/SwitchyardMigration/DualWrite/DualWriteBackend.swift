@@ -94,7 +94,7 @@ public final class DualWriteBackend: MessagingBackend {
 
     /// Opens the spool, recovering what an earlier process left in it, and starts replaying it.
     ///
-    /// - Throws: ``SwitchyardError/Code/invalidConfiguration`` for an empty spool directory, a spool
+    /// - Throws: `SwitchyardError.Code.invalidConfiguration` for an empty spool directory, a spool
     ///   another process holds, a replay batch size under 1, or a primary and secondary that are one and
     ///   the same backend object; an I/O error when the spool directory cannot be created or read.
     public init(
