@@ -14,7 +14,7 @@ import Synchronization
 /// ``SwitchyardError/Code/consumerClosed``.
 public final class Consumer: AsyncSequence, Sendable {
     public typealias Element = Delivery
-    public typealias Failure = any Error
+    public typealias Failure = SwitchyardError
 
     let core: ConsumerCore
 
@@ -30,14 +30,21 @@ public final class Consumer: AsyncSequence, Sendable {
 
     /// Waits for at least one message and returns up to `maxMessages`: batch receive.
     ///
-    /// Returns an empty array when the consumer is closed while waiting. Throws `CancellationError`
-    /// when the task is cancelled while waiting, having taken no message, and
-    /// ``SwitchyardError/Code/invalidConfiguration`` when `maxMessages` is below 1.
-    public func receive(maxMessages: Int = 100) async throws -> [Delivery] {
+    /// Returns an empty array when the consumer is closed while waiting. Throws
+    /// ``SwitchyardError/Code/cancelled`` when the task is cancelled while waiting, having taken no
+    /// message, ``SwitchyardError/Code/consumerClosed`` when the consumer was closed before the call,
+    /// and ``SwitchyardError/Code/invalidConfiguration`` when `maxMessages` is below 1.
+    public func receive(maxMessages: Int = 100) async throws(SwitchyardError) -> [Delivery] {
         guard maxMessages >= 1 else {
             throw SwitchyardError(.invalidConfiguration, "receive(maxMessages: \(maxMessages)) asks for no message; ask for at least 1.")
         }
-        return core.deliveries(try await core.driver.receive(maxMessages: maxMessages))
+        let received: [ReceivedMessage]
+        do {
+            received = try await core.driver.receive(maxMessages: maxMessages)
+        } catch {
+            throw SwitchyardError.receiving(error)
+        }
+        return core.deliveries(received)
     }
 
     /// Waits at most `timeout` for a message and returns up to `max` deliveries: batch receive with a
@@ -107,7 +114,7 @@ public final class Consumer: AsyncSequence, Sendable {
     /// Iterates deliveries, fetching them from the backend in batches bounded by the prefetch.
     public struct AsyncIterator: AsyncIteratorProtocol {
         public typealias Element = Delivery
-        public typealias Failure = any Error
+        public typealias Failure = SwitchyardError
 
         private let consumer: Consumer
         private let buffer: ReadAheadBuffer
@@ -120,20 +127,20 @@ public final class Consumer: AsyncSequence, Sendable {
             self.buffer = ReadAheadBuffer(driver: consumer.core.driver)
         }
 
-        public mutating func next() async throws -> Delivery? {
+        public mutating func next() async throws(SwitchyardError) -> Delivery? {
             try await next(isolation: nil)
         }
 
         /// The next delivery, or `nil` once the consumer has closed under a running loop; after `nil`,
         /// always `nil`. Throws ``SwitchyardError/Code/consumerClosed`` when the first call finds the
         /// consumer already closed.
-        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Delivery? {
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(SwitchyardError) -> Delivery? {
             if let delivery = buffer.pop() { return delivery }
             if finished { return nil }
             let batch: [Delivery]
             do {
                 batch = try await consumer.receive(maxMessages: Swift.min(consumer.core.options.prefetch, 256))
-            } catch let error as SwitchyardError where error.code == .consumerClosed && started {
+            } catch where error.code == .consumerClosed && started {
                 batch = []
             }
             started = true

@@ -89,59 +89,39 @@ public struct ConsumeCommand: AsyncParsableCommand {
     private static let batchLimit = 100
 
     /// Prints and acknowledges messages until `count` are done or none arrives within `idleLimit`.
-    /// When its task is cancelled it stops before the next message and returns how many it printed;
-    /// the deliveries it leaves unsettled go back to the group when the consumer closes.
+    /// Each batch is acked at once, after it is printed. When its task is cancelled it stops before the
+    /// next message, acks what it printed and returns how many that was; the deliveries it leaves
+    /// unsettled go back to the group when the consumer closes.
     private static func printMessages(from consumer: Consumer, count: Int?, idleLimit: Duration?, format: MessageFormat, to output: any OutputSink) async throws -> Int {
         var consumed = 0
         while count.map({ consumed < $0 }) ?? true {
             let wanted = min(batchLimit, count.map { $0 - consumed } ?? batchLimit)
-            let batch: [Delivery]?
-            do {
-                batch = try await receive(from: consumer, maxMessages: wanted, within: idleLimit)
-            } catch is CancellationError {
-                return consumed
-            }
-            guard let batch, !batch.isEmpty else { break }
+            guard let batch = try await nextBatch(from: consumer, max: wanted, within: idleLimit) else { break }
+            var printed = 0
             for delivery in batch {
-                if Task.isCancelled { return consumed }
+                if Task.isCancelled { break }
                 output.write(format.render(delivery))
-                try await delivery.ack()
-                consumed += 1
+                printed += 1
             }
+            try await consumer.ack(Array(batch.prefix(printed)))
+            consumed += printed
+            if printed < batch.count { break }
         }
         return consumed
     }
 
-    private enum Outcome: Sendable {
-        case received([Delivery])
-        case idle
-    }
-
-    /// The next batch; `nil` when `limit` passes first. A batch that arrives as the limit passes is
-    /// still returned, so no received message is dropped.
-    private static func receive(from consumer: Consumer, maxMessages: Int, within limit: Duration?) async throws -> [Delivery]? {
-        guard let limit else { return try await consumer.receive(maxMessages: maxMessages) }
-        return try await withThrowingTaskGroup(of: Outcome.self) { group in
-            group.addTask { .received(try await consumer.receive(maxMessages: maxMessages)) }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return .idle
+    /// The next batch; `nil` when `limit` passes with nothing to deliver, or when the task is cancelled
+    /// while it waits.
+    private static func nextBatch(from consumer: Consumer, max: Int, within limit: Duration?) async throws(SwitchyardError) -> [Delivery]? {
+        do {
+            let batch = if let limit {
+                try await consumer.receive(max: max, timeout: limit)
+            } else {
+                try await consumer.receive(maxMessages: max)
             }
-            var received: [Delivery]?
-            while let result = await group.nextResult() {
-                switch result {
-                case .success(.received(let batch)):
-                    received = batch
-                    group.cancelAll()
-                case .success(.idle):
-                    group.cancelAll()
-                case .failure(let error) where error is CancellationError && !Task.isCancelled:
-                    continue
-                case .failure(let error):
-                    throw error
-                }
-            }
-            return received
+            return batch.isEmpty ? nil : batch
+        } catch where error.code == .cancelled {
+            return nil
         }
     }
 }

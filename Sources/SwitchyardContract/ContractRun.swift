@@ -269,7 +269,7 @@ final class ContractRun: Sendable {
                 batch = try await consumer.receive(maxMessages: maxMessages)
             } catch where Task.isCancelled {
                 return
-            } catch let error as SwitchyardError where tolerateOutage && error.isRetriable {
+            } catch where tolerateOutage && error.isRetriable {
                 tally.tolerate("receive failed with \(error.code)")
                 try? await Task.sleep(for: .milliseconds(20))
                 continue
@@ -345,8 +345,6 @@ final class ContractRun: Sendable {
         case .finished(let result), .cancelled(let result):
             do {
                 extra = try result.get()
-            } catch is CancellationError {
-                return
             } catch let error as SwitchyardError where error.code == .cancelled {
                 return
             } catch {

@@ -173,14 +173,12 @@ extension ContractRun {
 
     private func requireCancelled<T>(_ result: Result<T, any Error>, _ what: String) throws {
         switch result {
-        case .failure(is CancellationError):
-            return
         case .failure(let error as SwitchyardError) where error.code == .cancelled:
             return
         case .failure(let error):
-            throw ContractViolation(expected: "\(what) to throw CancellationError", seen: ContractViolation.describe(error))
+            throw ContractViolation(expected: "\(what) to throw SwitchyardError cancelled", seen: ContractViolation.describe(error))
         case .success(let value):
-            throw ContractViolation(expected: "\(what) to throw CancellationError", seen: "it returned \(value)")
+            throw ContractViolation(expected: "\(what) to throw SwitchyardError cancelled", seen: "it returned \(value)")
         }
     }
 

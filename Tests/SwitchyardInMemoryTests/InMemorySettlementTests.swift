@@ -145,7 +145,7 @@ struct InMemoryCompetingConsumerTests {
                         let batch: [Delivery]
                         do {
                             batch = try await consumer.receive(maxMessages: 50)
-                        } catch is CancellationError {
+                        } catch where error.code == .cancelled {
                             return
                         }
                         for delivery in batch {

@@ -45,7 +45,7 @@ enum DualWriteTestSupport {
                     let batch: [Delivery]
                     do {
                         batch = try await consumer.receive(maxMessages: 500)
-                    } catch is CancellationError {
+                    } catch where error.code == .cancelled {
                         return messages
                     }
                     for delivery in batch {

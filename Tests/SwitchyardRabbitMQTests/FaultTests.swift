@@ -98,7 +98,7 @@ extension BrokerTests {
                 group.addTask {
                     do {
                         return try await consumer.receive(maxMessages: 100)
-                    } catch is CancellationError {
+                    } catch where error.code == .cancelled {
                         return []
                     }
                 }
