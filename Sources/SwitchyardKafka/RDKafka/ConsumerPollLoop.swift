@@ -189,6 +189,11 @@ final class ConsumerPollLoop: @unchecked Sendable {
             }
             rd_kafka_event_destroy(event)
         }
+        // Closing ends with the leave's answer, whose log line may still be queued.
+        while let event = queue.poll(0) {
+            if rd_kafka_event_type(event) == RD_KAFKA_EVENT_LOG { RDKafkaEvents.log(event, to: logger) }
+            rd_kafka_event_destroy(event)
+        }
         session.state.withLock { $0.wake = nil }
     }
 
