@@ -5,8 +5,10 @@ import Switchyard
 /// lookup client, or the handle a mock cluster runs in. Its deinit destroys the handle.
 ///
 /// Destroying a handle blocks (it joins librdkafka's threads, and a consumer's leaves its group), so
-/// the last reference must be dropped on a thread of its own: each poll thread holds its client's only
-/// strong reference, and every other user holds it `unowned`, valid until that thread has ended.
+/// the last reference must be dropped on a thread of its own, never on Swift's cooperative pool. A
+/// short-lived client lives on the thread that uses it; a producer's or consumer's client is held by
+/// its poll thread, while every other holder either keeps it `unowned` (valid until that thread has
+/// ended) or lets go of it before the thread ends, as a consumer's session lets go of its queue.
 final class RDKafkaClient: @unchecked Sendable {
     // @unchecked Sendable is safe: `pointer` is set once, and librdkafka's client handle is thread-safe
     // for every call made through it from several threads (produce, metadata, topic handles, yield).
