@@ -32,15 +32,14 @@ final class RabbitMQProducerDriver: ProducerDriver {
         guard !messages.isEmpty else { return [] }
         for message in messages { try Self.checkHeaders(message) }
         let deadline = ContinuousClock.now + sendTimeout
-        let results: [Result<DeliveryPosition, SwitchyardError>] = await withCheckedContinuation { continuation in
-            let collector = BatchCollector(count: messages.count, continuation: continuation)
-            let publishes = messages.enumerated().map { index, message in
-                PendingPublish(topic: topic, message: message, deadline: deadline, complete: { collector.record($0, at: index) })
-            }
-            if !submit(publishes) {
-                continuation.resume(returning: messages.map { _ in .failure(Self.closedError) })
-            }
+        let collector = BatchOutcomes<Result<DeliveryPosition, SwitchyardError>>(count: messages.count)
+        let publishes = messages.enumerated().map { index, message in
+            PendingPublish(topic: topic, message: message, deadline: deadline, complete: { collector.record($0, at: index) })
         }
+        let results: [Result<DeliveryPosition, SwitchyardError>] =
+            submit(publishes)
+            ? await collector.wait(for: messages.count).compactMap { $0 }
+            : messages.map { _ in .failure(Self.closedError) }
         var positions: [DeliveryPosition] = []
         var unacknowledged: [String] = []
         var firstError: SwitchyardError?
@@ -90,31 +89,5 @@ final class RabbitMQProducerDriver: ProducerDriver {
                 "The header name '\(reserved.name)' is set by RabbitMQ or by Switchyard's RabbitMQ backend and is stripped on receipt. Rename the header."
             )
         }
-    }
-}
-
-/// Gathers the outcomes of one batch and resumes its sender once all are in.
-private final class BatchCollector: Sendable {
-    private struct State {
-        var results: [Result<DeliveryPosition, SwitchyardError>?]
-        var remaining: Int
-    }
-
-    private let state: LockedValue<State>
-    private let continuation: CheckedContinuation<[Result<DeliveryPosition, SwitchyardError>], Never>
-
-    init(count: Int, continuation: CheckedContinuation<[Result<DeliveryPosition, SwitchyardError>], Never>) {
-        self.state = LockedValue(State(results: Array(repeating: nil, count: count), remaining: count))
-        self.continuation = continuation
-    }
-
-    func record(_ result: Result<DeliveryPosition, SwitchyardError>, at index: Int) {
-        let finished = state.withLock { state -> [Result<DeliveryPosition, SwitchyardError>]? in
-            guard state.results[index] == nil else { return nil }
-            state.results[index] = result
-            state.remaining -= 1
-            return state.remaining == 0 ? state.results.compactMap { $0 } : nil
-        }
-        if let finished { continuation.resume(returning: finished) }
     }
 }

@@ -26,6 +26,8 @@ struct KafkaBackpressureTests {
         while received.count < prefetch {
             received += try await within(.seconds(30), "receiving up to the prefetch") { try await driver.receive(maxMessages: 100) }
         }
+        // The wait is what is tested: the consumer stays stalled for a while, and fetching must stay
+        // paused through it. There is no event to wait for instead.
         try await Task.sleep(for: .seconds(2))
         let held = driver.heldCount
         #expect(received.count == prefetch)

@@ -47,6 +47,7 @@ struct KafkaContractSuiteTests {
             makeUnreachableBackend: { unreachable(logger: quiet) },
             restartBroker: {
                 await cluster.setBrokerDown()
+                // The outage itself: the brokers stay down this long before coming back.
                 try await Task.sleep(for: .milliseconds(500))
                 await cluster.setBrokerUp()
             }

@@ -38,7 +38,7 @@ struct KafkaErrorMappingTests {
 
     @Test func aRefusedPropertyIsAConfigurationErrorThatNamesItButNotItsValue() {
         #expect {
-            _ = try RDKafkaConf.make([("sasl.password.nonsense", "hunter2")])
+            _ = try RDKafkaClient(RD_KAFKA_PRODUCER, properties: [("sasl.password.nonsense", "hunter2")], events: nil, what: "producer")
         } throws: { error in
             let error = error as? SwitchyardError
             return error?.code == .invalidConfiguration && error?.message.contains("sasl.password.nonsense") == true

@@ -45,6 +45,7 @@ struct KafkaFaultTests {
                 } catch {
                     guard error.isRetriable else { throw error }
                     tally.sendRetries += 1
+                    // A retry back-off, as an application would use, not a wait for an event.
                     try await Task.sleep(for: .milliseconds(50))
                 }
             }
@@ -81,6 +82,7 @@ struct KafkaFaultTests {
         let tally = try await run("broker-down") { cluster, _ in
             await cluster.setBrokerDown(1)
             Task {
+                // The outage itself: the broker stays down this long while sends go on.
                 try await Task.sleep(for: .seconds(2))
                 await cluster.setBrokerUp(1)
             }

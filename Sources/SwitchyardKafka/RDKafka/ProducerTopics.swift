@@ -10,12 +10,13 @@ import Switchyard
 /// only speeds things up: when it fails or times out, sending goes on and librdkafka finds the topic
 /// (or reports it missing) as it would have anyway.
 final class ProducerTopics: @unchecked Sendable {
-    // Safe to share: `client` is set once; librdkafka's topic and metadata calls are thread-safe; the
-    // table of handles is behind its lock; and `destroyAll()` runs only once no send can use a handle.
+    // @unchecked Sendable is safe: `client` is set once; librdkafka's topic and metadata calls are
+    // thread-safe; the table of handles is behind its lock; and `destroyAll()` runs only once no send
+    // can use a handle.
 
     /// A topic handle, passed between the thread that makes it and the sends that use it.
     private struct Handle: @unchecked Sendable {
-        // Safe to send: librdkafka's topic handles are reference-counted and thread-safe.
+        // @unchecked Sendable is safe: librdkafka's topic handles are reference-counted and thread-safe.
         let pointer: OpaquePointer
     }
 
@@ -24,12 +25,13 @@ final class ProducerTopics: @unchecked Sendable {
         case preparing([CheckedContinuation<Result<Handle, SwitchyardError>, Never>])
     }
 
-    private let client: OpaquePointer
+    /// The producer's handle, owned by its poll thread, which calls `destroyAll()` before letting it go.
+    private unowned let client: RDKafkaClient
     private let metadataWait: Duration
     private let entries = LockedValue([String: Entry]())
 
     /// The topics of the producer `client`; a metadata lookup waits at most `metadataWait`.
-    init(client: OpaquePointer, metadataWait: Duration) {
+    init(client: RDKafkaClient, metadataWait: Duration) {
         self.client = client
         self.metadataWait = metadataWait
     }
@@ -67,7 +69,12 @@ final class ProducerTopics: @unchecked Sendable {
             case .wait:
                 break
             case .prepare:
-                DedicatedThread(name: "switchyard-kafka-topic").start { [self] in prepare(topic) }
+                do throws(SwitchyardError) {
+                    try DedicatedThread(name: "kafka-topic").start { [self] in prepare(topic) }
+                } catch {
+                    // Not remembered: a later send tries again once the process has threads to spare.
+                    finish(topic, with: .failure(error), remembered: false)
+                }
             }
         }
         return try made.get().pointer
@@ -88,18 +95,20 @@ final class ProducerTopics: @unchecked Sendable {
     /// Makes the handle, waits for the topic's metadata, then hands the handle to every waiting send.
     private func prepare(_ topic: String) {
         let handle: Result<Handle, SwitchyardError>
-        if let made = rd_kafka_topic_new(client, topic, nil) {
-            var metadata: UnsafePointer<rd_kafka_metadata>?
-            let timeout = Int32(KafkaConfiguration.milliseconds(metadataWait)) ?? 1000
-            if rd_kafka_metadata(client, 0, made, &metadata, timeout) == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata {
-                rd_kafka_metadata_destroy(metadata)
-            }
+        if let made = rd_kafka_topic_new(client.pointer, topic, nil) {
+            // Only the wait matters: a failed lookup leaves the topic to librdkafka's own scan.
+            _ = client.fetchMetadata(topic: made, timeoutMilliseconds: Int32(KafkaConfiguration.milliseconds(metadataWait)) ?? 1000, context: "Looking up topic '\(topic)'")
             handle = .success(Handle(pointer: made))
         } else {
             handle = .failure(KafkaErrorMapping.error(rd_kafka_last_error(), "librdkafka refused the topic name '\(topic)'"))
         }
+        finish(topic, with: handle, remembered: true)
+    }
+
+    /// Hands `handle` to every send waiting for `topic`, and records it for later sends if `remembered`.
+    private func finish(_ topic: String, with handle: Result<Handle, SwitchyardError>, remembered: Bool) {
         let waiters = entries.withLock { entries in
-            defer { entries[topic] = .ready(handle) }
+            defer { entries[topic] = remembered ? .ready(handle) : nil }
             if case .preparing(let waiters) = entries[topic] { return waiters }
             return []
         }

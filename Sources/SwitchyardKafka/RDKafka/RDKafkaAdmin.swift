@@ -8,25 +8,28 @@ enum RDKafkaAdmin {
     /// with a short-lived client; fails with a retriable `timeout` when the cluster does not answer
     /// within `configuration.adminTimeout`.
     static func createTopic(_ spec: TopicSpec, configuration: KafkaConfiguration, logger: Logger) async throws(SwitchyardError) {
-        let outcome = await DedicatedThread.run(name: "switchyard-kafka-admin") {
+        let outcome = try await DedicatedThread.run(name: "kafka-admin") {
             Result { () throws(SwitchyardError) in try createBlocking(spec, configuration: configuration, logger: logger) }
         }
         try outcome.get()
     }
 
     private static func createBlocking(_ spec: TopicSpec, configuration: KafkaConfiguration, logger: Logger) throws(SwitchyardError) {
-        let conf = try RDKafkaConf.make(configuration.clientProperties([]))
-        rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_CREATETOPICS_RESULT) | RDKafkaEvents.common)
-        let handle = try RDKafkaConf.makeHandle(RD_KAFKA_PRODUCER, conf: conf, what: "admin client")
-        defer { rd_kafka_destroy(handle) }
-        let queue = rd_kafka_queue_new(handle)!
-        defer { rd_kafka_queue_destroy(queue) }
-        rd_kafka_set_log_queue(handle, queue)
+        let client = try RDKafkaClient(
+            RD_KAFKA_PRODUCER,
+            properties: configuration.clientProperties([]),
+            events: Int32(RD_KAFKA_EVENT_CREATETOPICS_RESULT) | RDKafkaEvents.common,
+            what: "admin client"
+        )
+        // The queue keeps the client alive; both are destroyed after the other admin objects, when this
+        // function returns, on this thread.
+        let queue = RDKafkaQueue.new(for: client)
+        defer { withExtendedLifetime(queue) {} }
+        let handle = client.pointer
 
         var buffer = [CChar](repeating: 0, count: 512)
         guard let newTopic = rd_kafka_NewTopic_new(spec.name, Int32(spec.partitions), Int32(spec.replicationFactor ?? -1), &buffer, buffer.count) else {
-            let reason = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw SwitchyardError(.invalidConfiguration, "Topic '\(spec.name)' cannot be created as asked: \(reason).")
+            throw SwitchyardError(.invalidConfiguration, "Topic '\(spec.name)' cannot be created as asked: \(RDKafkaClient.text(buffer)).")
         }
         defer { rd_kafka_NewTopic_destroy(newTopic) }
         let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)
@@ -35,11 +38,11 @@ enum RDKafkaAdmin {
         _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout, &buffer, buffer.count)
         _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout, &buffer, buffer.count)
         var topics: [OpaquePointer?] = [newTopic]
-        rd_kafka_CreateTopics(handle, &topics, 1, options, queue)
+        rd_kafka_CreateTopics(handle, &topics, 1, options, queue.pointer)
 
         let deadline = ContinuousClock.now + configuration.adminTimeout + .seconds(5)
         while ContinuousClock.now < deadline {
-            guard let event = rd_kafka_queue_poll(queue, 100) else { continue }
+            guard let event = queue.poll(100) else { continue }
             defer { rd_kafka_event_destroy(event) }
             switch rd_kafka_event_type(event) {
             case RD_KAFKA_EVENT_LOG:

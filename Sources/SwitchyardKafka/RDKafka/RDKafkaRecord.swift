@@ -1,7 +1,8 @@
 import CRdKafka
 import Switchyard
 
-/// The mapping between ``Message`` and a Kafka record (DESIGN.md §2): key, value, headers with
+/// The mapping between ``Message`` and a Kafka record (see *Message Model* in the Switchyard
+/// documentation): key, value, headers with
 /// `message-id` and `published-at`, and the record timestamp in milliseconds.
 enum RDKafkaRecord {
     /// One byte to point at for an empty key or value, which librdkafka needs non-null to tell from absent.

@@ -49,12 +49,13 @@ final class ConnectionOwner<Role: ConnectionRole>: Sendable {
         }
         let owner = ConnectionOwner(endpoint: endpoint, settings: settings, logger: logger, wake: wake)
         let started: Result<Void, SwitchyardError> = await withCheckedContinuation { continuation in
-            let launched = OwnerThread.launch {
-                owner.run(role: makeRole(), started: continuation)
-            }
-            if !launched {
+            do throws(SwitchyardError) {
+                try DedicatedThread(name: "rabbitmq-owner").start {
+                    owner.run(role: makeRole(), started: continuation)
+                }
+            } catch {
                 wake.close()
-                continuation.resume(returning: .failure(SwitchyardError(.internalError, "Could not start a thread for the RabbitMQ connection; the process is out of threads.")))
+                continuation.resume(returning: .failure(error))
             }
         }
         try started.get()
