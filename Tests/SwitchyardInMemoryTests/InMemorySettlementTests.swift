@@ -145,7 +145,7 @@ struct InMemoryCompetingConsumerTests {
                         let batch: [Delivery]
                         do {
                             batch = try await consumer.receive(maxMessages: 50)
-                        } catch where error.code == .cancelled {
+                        } catch let error as SwitchyardError where error.code == .cancelled {
                             return
                         }
                         for delivery in batch {

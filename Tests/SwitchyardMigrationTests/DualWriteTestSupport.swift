@@ -45,7 +45,7 @@ enum DualWriteTestSupport {
                     let batch: [Delivery]
                     do {
                         batch = try await consumer.receive(maxMessages: 500)
-                    } catch where error.code == .cancelled {
+                    } catch let error as SwitchyardError where error.code == .cancelled {
                         return messages
                     }
                     for delivery in batch {

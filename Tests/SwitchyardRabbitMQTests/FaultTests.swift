@@ -66,7 +66,7 @@ extension BrokerTests {
                         if ledger.isSendingDone && ledger.lost.isEmpty { return }
                         let batch: [Delivery]
                         do {
-                            batch = try await Self.receive(from: consumer, waitingAtMost: .milliseconds(500))
+                            batch = try await consumer.receive(max: 100, timeout: .milliseconds(500))
                         } catch let error as SwitchyardError where error.isRetriable {
                             continue
                         }
@@ -90,29 +90,6 @@ extension BrokerTests {
             #expect(ledger.confirmedCount >= 100)
             try await consumer.close()
             try await producer.close()
-        }
-
-        /// Receives up to 100 messages, or none when nothing arrives within `limit`.
-        private static func receive(from consumer: Consumer, waitingAtMost limit: Duration) async throws -> [Delivery] {
-            try await withThrowingTaskGroup(of: [Delivery]?.self) { group in
-                group.addTask {
-                    do {
-                        return try await consumer.receive(maxMessages: 100)
-                    } catch where error.code == .cancelled {
-                        return []
-                    }
-                }
-                group.addTask {
-                    // The receive's time limit: it ends the race when no delivery comes.
-                    try? await Task.sleep(for: limit)
-                    return nil
-                }
-                while let result = try await group.next() {
-                    group.cancelAll()
-                    if let batch = result { return batch }
-                }
-                return []
-            }
         }
     }
 }

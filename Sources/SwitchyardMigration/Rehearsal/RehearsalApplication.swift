@@ -108,7 +108,7 @@ final class RehearsalApplication: Sendable {
             do {
                 deliveries = try await consumer.receive(maxMessages: 500)
             } catch {
-                if let error = error as? SwitchyardError, error.code == .consumerClosed { return }
+                if error.code == .consumerClosed || error.code == .cancelled { return }
                 logger.warning("The rehearsal's consumer failed to receive; retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(100))
                 continue
@@ -121,12 +121,12 @@ final class RehearsalApplication: Sendable {
                 if !leftToNextLeg {
                     book.recordProcessed(delivery.message)
                 }
-                do {
-                    try await delivery.ack()
-                } catch {
-                    // The delivery goes back to the group and comes again; the book deduplicates it.
-                    logger.debug("An ack failed; the message will be delivered again", metadata: ["error": "\(error)"])
-                }
+            }
+            do {
+                try await consumer.ack(deliveries)
+            } catch {
+                // The deliveries go back to the group and come again; the book deduplicates them.
+                logger.debug("A batch ack failed; its messages will be delivered again", metadata: ["error": "\(error)"])
             }
         }
     }
