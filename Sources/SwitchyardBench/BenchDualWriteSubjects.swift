@@ -38,7 +38,7 @@ package struct BenchDualWriteSubjects: Sendable {
         let other = dual.configuration.readFrom == .primary ? dual.secondary : dual.primary
         guard !other.capabilities.contains(.replay) else { return }
         let consumer = try await other.makeConsumer(
-            topic: topic, options: ConsumerOptions(group: "bench", startPosition: .committed, prefetch: prefetch), logger: logger
+            topic: topic, options: ConsumerOptions(group: BenchSwitchyard.group(for: topic), startPosition: .committed, prefetch: prefetch), logger: logger
         )
         try await consumer.close()
     }

@@ -12,6 +12,8 @@ package struct BenchReport: Codable, Sendable {
     package var batch: Int
     package var inFlight: Int
     package var prefetch: Int
+    /// How the consumers acked: `batch` (one call per received batch) or `each` (one per message).
+    package var ack: BenchSettings.Acknowledgement
     package var partitions: Int
     package var runs: Int
     package var rate: Int
@@ -50,6 +52,7 @@ package struct BenchReport: Codable, Sendable {
         self.batch = settings.batch
         self.inFlight = settings.inFlight
         self.prefetch = settings.prefetch
+        self.ack = settings.ack
         self.partitions = settings.partitions
         self.runs = runs
         self.rate = settings.rate
@@ -95,7 +98,7 @@ package struct BenchReport: Codable, Sendable {
     /// A table of the medians, with the baseline and the ratio when there is one.
     package func text() -> String {
         var lines = [
-            "switchyard bench: backend=\(backend) messages=\(messages) size=\(size)B batch=\(batch)\(inFlight > 1 ? " in-flight=\(inFlight)" : "") prefetch=\(prefetch) partitions=\(partitions) runs=\(runs) cores=\(cores) (medians)"
+            "switchyard bench: backend=\(backend) messages=\(messages) size=\(size)B batch=\(batch)\(inFlight > 1 ? " in-flight=\(inFlight)" : "") prefetch=\(prefetch) ack=\(ack.rawValue) partitions=\(partitions) runs=\(runs) cores=\(cores) (medians)"
         ]
         var header = [pad("", 24), pad("produce msg/s", 15), pad("consume msg/s", 15), pad("pipeline msg/s", 16), pad("pipe p50", 10), pad("pipe p99", 10)]
         if rate > 0 {

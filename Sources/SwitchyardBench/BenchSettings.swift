@@ -1,5 +1,13 @@
 /// The shape of a bench run, from the command's options.
 package struct BenchSettings: Sendable {
+    /// How the bench's consumers settle what they receive.
+    package enum Acknowledgement: String, Codable, Sendable, CaseIterable {
+        /// Each received batch is acked with one `Consumer.ack(_:)` call.
+        case batch
+        /// Each delivery is acked on its own, with `Delivery.ack()`.
+        case each
+    }
+
     /// Messages per phase.
     package var messages: Int
     /// Payload bytes per message.
@@ -16,12 +24,15 @@ package struct BenchSettings: Sendable {
     package var rate: Int
     /// How long the latency phase sends, in seconds.
     package var rateSeconds: Double
+    /// How received messages are acked.
+    package var ack: Acknowledgement
     /// Whether the consume clock starts at the first delivery, and the pipeline and latency phases wait
     /// until the consumer has its partitions, so a consumer group's join time is not measured (Kafka).
     package var excludesGroupJoin: Bool
 
     package init(
-        messages: Int, size: Int, batch: Int, inFlight: Int, prefetch: Int, partitions: Int, rate: Int, rateSeconds: Double, excludesGroupJoin: Bool
+        messages: Int, size: Int, batch: Int, inFlight: Int, prefetch: Int, partitions: Int, rate: Int, rateSeconds: Double,
+        ack: Acknowledgement, excludesGroupJoin: Bool
     ) {
         self.messages = messages
         self.size = size
@@ -31,6 +42,7 @@ package struct BenchSettings: Sendable {
         self.partitions = partitions
         self.rate = rate
         self.rateSeconds = rateSeconds
+        self.ack = ack
         self.excludesGroupJoin = excludesGroupJoin
     }
 

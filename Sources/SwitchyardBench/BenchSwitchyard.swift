@@ -60,11 +60,18 @@ package struct BenchSwitchyard: Sendable {
         return name
     }
 
+    /// The consumer group of a phase's topic: a group of its own, so that no phase's consumer waits for
+    /// the previous phase's member to leave (on Kafka's mock cluster, whose groups do not rebalance when
+    /// a member leaves, that wait is a whole session timeout).
+    package static func group(for topic: String) -> String {
+        "g-" + topic
+    }
+
     private func makeConsumer(_ topic: String) async throws -> Consumer {
         try await backend.makeConsumer(
             topic: topic,
             options: ConsumerOptions(
-                group: "bench",
+                group: Self.group(for: topic),
                 startPosition: backend.capabilities.contains(.replay) ? .earliest : .committed,
                 prefetch: settings.prefetch
             ),
@@ -96,7 +103,7 @@ package struct BenchSwitchyard: Sendable {
         let consumer = try await makeConsumer(topic)
         let started = ContinuousClock.now
         let received = try await BenchDeadline.run(seconds: settings.phaseTimeout, phase: label) {
-            try await Self.receive(count, from: consumer, recordLatency: false, progress: progress, label: label)
+            try await receive(count, from: consumer, recordLatency: false, progress: progress, label: label)
         }
         let elapsed = ContinuousClock.now - (settings.excludesGroupJoin ? received.firstDelivery : started)
         try await consumer.close()
@@ -112,7 +119,7 @@ package struct BenchSwitchyard: Sendable {
         let count = workload.messages.count
         let started = ContinuousClock.now
         let latency = try await BenchDeadline.run(seconds: settings.phaseTimeout, phase: label) {
-            async let received = Self.receive(count, from: consumer, recordLatency: true, progress: progress, label: label)
+            async let received = receive(count, from: consumer, recordLatency: true, progress: progress, label: label)
             try await send(workload, with: producer, to: topic, progress: BenchProgress.silent, label: label)
             return try await received.latency
         }
@@ -132,7 +139,7 @@ package struct BenchSwitchyard: Sendable {
         let inFlight = settings.inFlight
         let messages = workload.messages
         let (elapsed, latency) = try await BenchDeadline.run(seconds: settings.phaseTimeout + settings.rateSeconds, phase: label) {
-            async let received = Self.receive(count, from: consumer, recordLatency: true, progress: progress, label: label)
+            async let received = receive(count, from: consumer, recordLatency: true, progress: progress, label: label)
             let pacer = BenchPacer(messagesPerSecond: rate)
             let started = ContinuousClock.now
             try await Self.inWindow(count, of: inFlight) { index in
@@ -202,29 +209,48 @@ package struct BenchSwitchyard: Sendable {
         guard settings.excludesGroupJoin else { return }
         try await BenchDeadline.run(seconds: settings.phaseTimeout, phase: label + " (waiting for the consumer's partitions)") {
             try await producer.send(Message(payload: Array("prime".utf8)), to: topic)
-            _ = try await Self.receive(1, from: consumer, recordLatency: false, progress: .silent, label: label)
+            _ = try await receive(1, from: consumer, recordLatency: false, progress: .silent, label: label)
         }
     }
 
-    /// Receives `count` deliveries, acking each one, and records their publish-to-consume latency and
-    /// when the first arrived.
-    private static func receive(
+    /// Receives `count` deliveries, acking them as `ack` says, and records their publish-to-consume
+    /// latency and when the first arrived.
+    private func receive(
         _ count: Int, from consumer: Consumer, recordLatency: Bool, progress: BenchProgress, label: String
     ) async throws -> (latency: Histogram<UInt64>, firstDelivery: ContinuousClock.Instant) {
         var latency = Histogram<UInt64>.latencyMicroseconds()
         var firstDelivery = ContinuousClock.now
         guard count > 0 else { return (latency, firstDelivery) }
         var received = 0
-        for try await delivery in consumer {
-            if received == 0 { firstDelivery = .now }
-            if recordLatency, let publishedAt = delivery.message.publishedAt {
-                latency.recordLatency(microseconds: WallClock.nowMicroseconds() - publishedAt)
+        switch settings.ack {
+        case .batch:
+            while received < count {
+                let batch = try await consumer.receive(maxMessages: min(settings.prefetch, count - received))
+                if batch.isEmpty { break }
+                if received == 0 { firstDelivery = .now }
+                if recordLatency {
+                    let now = WallClock.nowMicroseconds()
+                    for delivery in batch {
+                        if let publishedAt = delivery.message.publishedAt { latency.recordLatency(microseconds: now - publishedAt) }
+                    }
+                }
+                try await consumer.ack(batch)
+                received += batch.count
+                progress.update(label, done: received, total: count)
             }
-            try await delivery.ack()
-            received += 1
-            progress.update(label, done: received, total: count)
-            if received == count { return (latency, firstDelivery) }
+        case .each:
+            for try await delivery in consumer {
+                if received == 0 { firstDelivery = .now }
+                if recordLatency, let publishedAt = delivery.message.publishedAt {
+                    latency.recordLatency(microseconds: WallClock.nowMicroseconds() - publishedAt)
+                }
+                try await delivery.ack()
+                received += 1
+                progress.update(label, done: received, total: count)
+                if received == count { break }
+            }
         }
+        if received >= count { return (latency, firstDelivery) }
         throw SwitchyardError(.internalError, "The bench consumer stopped after \(received) of \(count) messages. Check the backend's logs.")
     }
 }

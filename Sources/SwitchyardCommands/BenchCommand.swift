@@ -43,6 +43,17 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The consumer's prefetch: deliveries held unacknowledged at most (default 1000; 20000 on kafka).")
     public var prefetch: Int?
 
+    @Option(
+        help: "How consumers ack: batch (one call per received batch) or each (one call per message).",
+        transform: { text in
+            guard let ack = BenchSettings.Acknowledgement(rawValue: text) else {
+                throw ValidationError("--ack must be batch or each, not '\(text)'.")
+            }
+            return ack
+        }
+    )
+    package var ack: BenchSettings.Acknowledgement = .batch
+
     @Option(help: "Partitions of each bench topic (default 4; 6 on kafka).")
     public var partitions: Int?
 
@@ -115,6 +126,7 @@ public struct BenchCommand: AsyncParsableCommand {
             partitions: partitions ?? (onKafka ? 6 : 4),
             rate: rate,
             rateSeconds: rateSeconds,
+            ack: ack,
             excludesGroupJoin: onKafka
         )
     }

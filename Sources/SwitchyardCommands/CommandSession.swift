@@ -39,7 +39,10 @@ struct CommandSession {
             mockCluster = cluster
             logger.info("No kafka.bootstrapServers: running on an in-process mock cluster", metadata: ["bootstrapServers": "\(cluster.bootstrapServers)"])
             let kafka = KafkaBackend(
-                configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: settings.kafka.properties),
+                configuration: KafkaConfiguration(
+                    bootstrapServers: cluster.bootstrapServers,
+                    properties: KafkaMockCluster.clientProperties.merging(settings.kafka.properties) { _, configured in configured }
+                ),
                 mockCluster: cluster,
                 logger: logger
             )

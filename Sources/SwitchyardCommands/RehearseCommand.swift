@@ -144,10 +144,9 @@ public struct RehearseCommand: AsyncParsableCommand {
         rabbitmq.backend = .rabbitmq
         rabbitmq.rabbitmq.url = rabbitURL
         let settings = rabbitmq
-        // The mock cluster's group coordinator waits almost a session timeout (45 s by default) before it
-        // rebalances a group that a member has left, so a consumer restarted into its group would idle
-        // that long; a real broker rebalances at once. A 6 s session keeps each cutover within seconds.
-        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: ["session.timeout.ms": "6000"])
+        // A consumer restarted into its group on the mock cluster waits out the old member's session;
+        // the mock's short client session keeps each cutover within seconds.
+        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: KafkaMockCluster.clientProperties)
         return RehearsalBrokers(
             oldName: "rabbitmq",
             newName: "kafka",

@@ -99,6 +99,22 @@ final class KafkaConsumerDriver: ConsumerDriver {
         try settle { ledger throws(SwitchyardError) in try ledger.requeue(token) }
     }
 
+    /// Acks the whole batch under the consumer's one lock, without suspending: each offset is marked
+    /// acked in the ledger, and the next commit stores every partition's contiguous acked prefix.
+    func ack(_ tokens: [DeliveryToken]) async throws(SwitchyardError) {
+        try settle { ledger throws(SwitchyardError) in
+            try Self.settleEach(tokens, in: &ledger) { ledger, token throws(SwitchyardError) in try ledger.ack(token) }
+        }
+    }
+
+    /// Requeues the whole batch under the consumer's one lock; the batch keeps its order at the front
+    /// of the line.
+    func requeue(_ tokens: [DeliveryToken]) async throws(SwitchyardError) {
+        try settle { ledger throws(SwitchyardError) in
+            try Self.settleEach(tokens.reversed(), in: &ledger) { ledger, token throws(SwitchyardError) in try ledger.requeue(token) }
+        }
+    }
+
     func release(_ tokens: [DeliveryToken]) {
         try? settle { ledger in ledger.release(tokens) }
     }
@@ -106,6 +122,24 @@ final class KafkaConsumerDriver: ConsumerDriver {
     func close() async throws(SwitchyardError) {
         session.close()
         await pollThread.join()
+    }
+
+    /// Applies `settlement` to every token, then throws the first failure: tokens that can be settled
+    /// are, whatever happens to the others.
+    private static func settleEach(
+        _ tokens: some Sequence<DeliveryToken>,
+        in ledger: inout ConsumerLedger,
+        _ settlement: (inout ConsumerLedger, DeliveryToken) throws(SwitchyardError) -> Void
+    ) throws(SwitchyardError) {
+        var failure: SwitchyardError?
+        for token in tokens {
+            do {
+                try settlement(&ledger, token)
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
     }
 
     private func settle(_ change: (inout ConsumerLedger) throws(SwitchyardError) -> Void) throws(SwitchyardError) {

@@ -23,6 +23,13 @@ public final class KafkaMockCluster: @unchecked Sendable {
     private let logThread: DedicatedThread
     private let stopping = StopFlag()
 
+    /// Client properties for consumers of a mock cluster: a 6 s session, with heartbeats every 500 ms.
+    ///
+    /// The mock does not rebalance a group when a member leaves, so a new member of the same group
+    /// waits until the old member's session expires; with librdkafka's default `session.timeout.ms`
+    /// that is 45 s, with these 6 s. A real cluster rebalances at once and needs none of this.
+    public static let clientProperties: [String: String] = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+
     /// The cluster's `host:port` list for `bootstrap.servers`.
     public let bootstrapServers: String
     /// How many brokers it runs; their ids are 1 through this number.

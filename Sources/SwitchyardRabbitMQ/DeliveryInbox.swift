@@ -110,6 +110,24 @@ final class DeliveryInbox: Sendable {
         return tag
     }
 
+    /// Claims, under one lock, every one of `tokens` that is still handed out on the current channel.
+    /// Returns the claimed tokens' delivery tags, the channel's epoch they belong to, and whether every
+    /// token was claimed.
+    func claim(_ tokens: [DeliveryToken]) -> (tags: [UInt64], epoch: UInt64?, claimedAll: Bool) {
+        state.withLock { state in
+            var tags: [UInt64] = []
+            tags.reserveCapacity(tokens.count)
+            for token in tokens {
+                let tag = UInt64(bitPattern: token.sequence)
+                if state.epoch == token.epoch, state.handedOut.removeValue(forKey: tag) != nil {
+                    tags.append(tag)
+                }
+            }
+            if !tags.isEmpty { serveWaiter(&state) }
+            return (tags, state.epoch, tags.count == tokens.count)
+        }
+    }
+
     /// Puts deliveries that were never shown to the application back at the front, unchanged.
     func release(_ tokens: [DeliveryToken]) {
         state.withLock { state in

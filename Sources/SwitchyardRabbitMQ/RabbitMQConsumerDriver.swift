@@ -42,6 +42,22 @@ final class RabbitMQConsumerDriver: ConsumerDriver {
         try await settle(token, requeue: true)
     }
 
+    /// Hands the whole batch to the owner thread as one job; acks of tags that are contiguous on the
+    /// channel go out as one `basic.ack` with `multiple`.
+    func ack(_ tokens: [DeliveryToken]) async throws(SwitchyardError) {
+        try await settle(tokens, requeue: false)
+    }
+
+    func requeue(_ tokens: [DeliveryToken]) async throws(SwitchyardError) {
+        guard canRequeue else {
+            throw SwitchyardError(
+                .unsupported,
+                "RabbitMQ stream queues cannot deliver a message again, so nack(requeue: true) is not available; the deliveries are still unsettled. Ack them, dead-letter them (nack(requeue: false) or deadLetter(reason:)), or use quorum queues."
+            )
+        }
+        try await settle(tokens, requeue: true)
+    }
+
     func release(_ tokens: [DeliveryToken]) {
         inbox.release(tokens)
     }
@@ -63,6 +79,32 @@ final class RabbitMQConsumerDriver: ConsumerDriver {
     /// nothing more. A settlement queued just before its connection drops is discarded with that
     /// channel, and the broker delivers the message again (at-least-once), exactly as when the
     /// connection drops after the frame was written but before the broker applied it.
+    /// Settles many deliveries as one job on the owner thread, in the way of the single settlement
+    /// below: it settles those still held, then throws `alreadySettled` if any was not.
+    private func settle(_ tokens: [DeliveryToken], requeue: Bool) async throws(SwitchyardError) {
+        if closed.load(ordering: .acquiring) { throw Self.closedError }
+        let (tags, epoch, claimedAll) = inbox.claim(tokens)
+        if let epoch, !tags.isEmpty {
+            let queued = owner.submit { role, session throws(AMQPFailure) in
+                guard let session else { return }
+                for tag in tags {
+                    do throws(AMQPFailure) {
+                        try role.settle(tag, epoch: epoch, requeue: requeue, on: session)
+                    } catch where !error.breaksSession {
+                        return
+                    }
+                }
+            }
+            if !queued { throw Self.closedError }
+        }
+        if !claimedAll {
+            throw SwitchyardError(
+                .alreadySettled,
+                "\(tokens.count - tags.count) of \(tokens.count) deliveries were already settled, or their connection was re-established since they arrived; RabbitMQ delivers an unsettled message again. The others were settled."
+            )
+        }
+    }
+
     private func settle(_ token: DeliveryToken, requeue: Bool) async throws(SwitchyardError) {
         if closed.load(ordering: .acquiring) { throw Self.closedError }
         let tag = try inbox.claim(token)

@@ -9,7 +9,7 @@ struct KafkaBackpressureTests {
     @Test func aStalledConsumerHoldsAtMostAboutItsPrefetch() async throws {
         let quiet = Logger(label: "test.kafka.backpressure", factory: { _ in SwiftLogNoOpLogHandler() })
         let cluster = try await KafkaMockCluster.start(brokers: 1, logger: quiet)
-        let configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: ["session.timeout.ms": "6000"])
+        let configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: KafkaMockCluster.clientProperties)
         let backend = KafkaBackend(configuration: configuration, mockCluster: cluster, logger: quiet)
         try await backend.ensureTopic(TopicSpec(name: "backlog", partitions: 2))
         let producer = try await backend.makeProducer()

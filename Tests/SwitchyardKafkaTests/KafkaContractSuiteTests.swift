@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized)
 struct KafkaContractSuiteTests {
     /// Faster group membership than librdkafka's defaults, so rebalances in the tests take seconds.
-    private static let testProperties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+    private static let testProperties = KafkaMockCluster.clientProperties
 
     /// The mock cluster every case shares, started on first use; each case works on topics and groups of
     /// its own.

@@ -24,7 +24,7 @@ struct KafkaFaultTests {
         let cluster = try await KafkaMockCluster.start(brokers: 3, logger: Self.quiet)
         let configuration = KafkaConfiguration(
             bootstrapServers: cluster.bootstrapServers,
-            properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+            properties: KafkaMockCluster.clientProperties
         )
         let backend = KafkaBackend(configuration: configuration, mockCluster: cluster, logger: Self.quiet)
         let topic = "fault-\(label)-\(UInt32.random(in: 0...UInt32.max))"

@@ -99,7 +99,7 @@ struct KafkaLateJoinTests {
         let cluster = try await KafkaMockCluster.start(brokers: 3, logger: quiet)
         let configuration = KafkaConfiguration(
             bootstrapServers: cluster.bootstrapServers,
-            properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+            properties: KafkaMockCluster.clientProperties
         )
         let harness = ContractHarness(
             namePrefix: "kafka-late",

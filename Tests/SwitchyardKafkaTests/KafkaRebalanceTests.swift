@@ -28,7 +28,7 @@ struct KafkaRebalanceTests {
         let backend = KafkaBackend(
             configuration: KafkaConfiguration(
                 bootstrapServers: cluster.bootstrapServers,
-                properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "partition.assignment.strategy": strategy],
+                properties: KafkaMockCluster.clientProperties.merging(["partition.assignment.strategy": strategy]) { $1 },
                 revokeGracePeriod: .seconds(1)
             ),
             mockCluster: cluster,
@@ -125,7 +125,7 @@ struct KafkaRebalanceTests {
         let backend = KafkaBackend(
             configuration: KafkaConfiguration(
                 bootstrapServers: cluster.bootstrapServers,
-                properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"],
+                properties: KafkaMockCluster.clientProperties,
                 commitInterval: promptCommits ? .milliseconds(50) : .seconds(600)
             ),
             mockCluster: cluster,

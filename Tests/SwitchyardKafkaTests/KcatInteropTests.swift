@@ -18,7 +18,7 @@ struct KcatInteropTests {
         let cluster = try await KafkaMockCluster.start(brokers: 3, logger: Self.quiet)
         let configuration = KafkaConfiguration(
             bootstrapServers: cluster.bootstrapServers,
-            properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+            properties: KafkaMockCluster.clientProperties
         )
         do {
             try await body(cluster, KafkaBackend(configuration: configuration, mockCluster: cluster, logger: Self.quiet))

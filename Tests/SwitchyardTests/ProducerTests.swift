@@ -115,6 +115,8 @@ struct ProducerTests {
         // A receive waits only once it has found nothing: the cancelled send left the topic empty.
         try await eventually("the receive waiting on the empty topic") { backend.waitingReceives(on: "cancelled") == 1 }
         probe.cancel()
-        await #expect(throws: CancellationError.self) { try await probe.value }
+        await #expect {
+            try await probe.value
+        } throws: { ($0 as? SwitchyardError)?.code == .cancelled }
     }
 }
