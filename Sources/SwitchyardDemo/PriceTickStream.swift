@@ -4,10 +4,12 @@ import Switchyard
 /// The ticks of one consumer, deduplicated by message id: a plain stream of ``PriceTick`` that any sink
 /// (the candle aggregator, the price board, a network gateway) can consume.
 ///
-/// A tick is acked when the loop asks for the next one, that is after the loop body has processed it;
-/// a tick whose loop body was left by `break` or an error stays unacked and is delivered again. Repeated
-/// ids are acked and left out, as are messages without this run's header or that do not decode; both
-/// are counted in the ``DeliveryTally``.
+/// Deliveries come from the consumer in batches, and each batch is acked with one call once the loop
+/// asks for the tick after its last one, that is after the loop body has processed all of its ticks. A
+/// batch whose loop body was left by `break` or an error stays unacked and is delivered again, so the
+/// ticks already processed from it come again too, and are then left out as repeated ids. Repeated ids
+/// are left out, as are messages without this run's header or that do not decode; both are counted in
+/// the ``DeliveryTally``.
 public struct PriceTickStream: AsyncSequence, Sendable {
     public typealias Element = PriceTick
     public typealias Failure = any Error
@@ -36,21 +38,20 @@ public struct PriceTickStream: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(stream: self, deliveries: consumer.makeAsyncIterator())
+        AsyncIterator(stream: self)
     }
 
-    /// Yields the next new tick, after acking the one before.
+    /// Yields the next new tick, acking each received batch once all of it was processed.
     public struct AsyncIterator: AsyncIteratorProtocol {
         public typealias Element = PriceTick
         public typealias Failure = any Error
 
         private let stream: PriceTickStream
-        private var deliveries: Consumer.AsyncIterator
-        private var processed: Delivery?
+        private var batch: [Delivery] = []
+        private var nextIndex = 0
 
-        init(stream: PriceTickStream, deliveries: Consumer.AsyncIterator) {
+        init(stream: PriceTickStream) {
             self.stream = stream
-            self.deliveries = deliveries
         }
 
         public mutating func next() async throws -> PriceTick? {
@@ -58,26 +59,36 @@ public struct PriceTickStream: AsyncSequence, Sendable {
         }
 
         public mutating func next(isolation actor: isolated (any Actor)?) async throws -> PriceTick? {
-            if let processed {
-                self.processed = nil
-                try await processed.ack()
-            }
-            while let delivery = try await deliveries.next(isolation: actor) {
-                if let tick = try await stream.accept(delivery) {
-                    processed = delivery
-                    return tick
+            while true {
+                while nextIndex < batch.count {
+                    let delivery = batch[nextIndex]
+                    nextIndex += 1
+                    if let tick = stream.accept(delivery) { return tick }
                 }
+                if !batch.isEmpty {
+                    try await stream.consumer.ack(batch)
+                }
+                batch = try await stream.nextBatch()
+                nextIndex = 0
+                if batch.isEmpty { return nil }
             }
-            return nil
         }
     }
 
-    /// The tick a delivery carries, or `nil` after acking a delivery that is not a new tick of this run.
-    private func accept(_ delivery: Delivery) async throws -> PriceTick? {
+    /// The consumer's next batch, bounded by its prefetch; empty once the consumer has closed.
+    private func nextBatch() async throws(SwitchyardError) -> [Delivery] {
+        do {
+            return try await consumer.receive(maxMessages: Swift.min(consumer.options.prefetch, 256))
+        } catch where error.code == .consumerClosed {
+            return []
+        }
+    }
+
+    /// The tick a delivery carries, or `nil` for a delivery that is not a new tick of this run.
+    private func accept(_ delivery: Delivery) -> PriceTick? {
         let message = delivery.message
         if let runID, message.header(Self.runHeader).flatMap({ String(validating: $0, as: UTF8.self) }) != runID {
             tally.recordSkipped()
-            try await delivery.ack()
             return nil
         }
         let latency = message.publishedAt.map { WallClock.nowMicroseconds() - $0 }
@@ -87,13 +98,9 @@ public struct PriceTickStream: AsyncSequence, Sendable {
         } catch {
             logger.warning("Skipped a message that is not a price tick", metadata: ["message-id": "\(message.id)", "error": "\(error)"])
             tally.recordSkipped()
-            try await delivery.ack()
             return nil
         }
-        guard tally.recordDelivery(id: message.id, latencyMicroseconds: latency) else {
-            try await delivery.ack()
-            return nil
-        }
+        guard tally.recordDelivery(id: message.id, latencyMicroseconds: latency) else { return nil }
         return tick
     }
 }
