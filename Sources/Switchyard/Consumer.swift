@@ -77,8 +77,8 @@ public final class Consumer: AsyncSequence, Sendable {
     /// Acks every one of `deliveries` at once: in any order, from any receive of this consumer, across
     /// partitions.
     ///
-    /// The backend settles them with as few operations as it allows (see *Batch Settlement* in the
-    /// documentation). It settles exactly the deliveries named: when one of them was settled already,
+    /// The backend settles them with as few operations as it allows (see <doc:BatchSettlement>). It
+    /// settles exactly the deliveries named: when one of them was settled already,
     /// came from another consumer or appears twice, it throws ``SwitchyardError/Code/alreadySettled``
     /// and settles none of them. When the backend fails, it throws that error; the deliveries it did
     /// not settle are delivered again, never lost, and may be acked again.
