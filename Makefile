@@ -23,15 +23,18 @@ demo: setup-build
 	swift build -c release --product switchyard
 	.build/release/switchyard demo --seconds $(DEMO_SECONDS)
 
-# Two kinds of tests run on their own, after the rest. The RabbitMQ fault tests kill every connection
-# and restart the broker, which would disturb other tests using the same broker. The Kafka handle
-# lifetime tests count the process's threads, which other tests running beside them would change.
+# Some tests run on their own, after the rest. The RabbitMQ tests share one broker, which their
+# contract and fault cases restart (stop_app/start_app, close_all_connections), so nothing else runs
+# beside them; the fault tests go last. The Kafka handle lifetime tests count the process's threads,
+# which other tests running beside them would change.
+RABBITMQ_TESTS := SwitchyardRabbitMQTests
 BROKER_FAULT_TESTS := SwitchyardRabbitMQTests\.BrokerTests/FaultTests
 THREAD_COUNTING_TESTS := SwitchyardKafkaTests\.KafkaHandleLifetimeTests
 
 test: setup-test rabbitmq python-peers
 	swift build --build-tests
-	swift test --skip-build --skip '$(BROKER_FAULT_TESTS)' --skip '$(THREAD_COUNTING_TESTS)'
+	swift test --skip-build --skip '$(RABBITMQ_TESTS)' --skip '$(THREAD_COUNTING_TESTS)'
+	swift test --skip-build --filter '$(RABBITMQ_TESTS)' --skip '$(BROKER_FAULT_TESTS)'
 	swift test --skip-build --filter '$(BROKER_FAULT_TESTS)'
 	swift test --skip-build --filter '$(THREAD_COUNTING_TESTS)'
 
