@@ -32,6 +32,7 @@ BROKER_FAULT_TESTS := SwitchyardRabbitMQTests\.BrokerTests/FaultTests
 THREAD_COUNTING_TESTS := SwitchyardKafkaTests\.KafkaHandleLifetimeTests
 
 test: setup-test rabbitmq python-peers
+	@.ci/clean-rabbitmq
 	swift build --build-tests
 	swift test --skip-build --skip '$(RABBITMQ_TESTS)' --skip '$(THREAD_COUNTING_TESTS)'
 	swift test --skip-build --filter '$(RABBITMQ_TESTS)' --skip '$(BROKER_FAULT_TESTS)'
