@@ -38,13 +38,7 @@ public final class Consumer: AsyncSequence, Sendable {
         guard maxMessages >= 1 else {
             throw SwitchyardError(.invalidConfiguration, "receive(maxMessages: \(maxMessages)) asks for no message; ask for at least 1.")
         }
-        let received: [ReceivedMessage]
-        do {
-            received = try await core.driver.receive(maxMessages: maxMessages)
-        } catch {
-            throw SwitchyardError.receiving(error)
-        }
-        return core.deliveries(received)
+        return try await core.receive { driver in try await driver.receive(maxMessages: maxMessages) }
     }
 
     /// Waits at most `timeout` for a message and returns up to `max` deliveries: batch receive with a
@@ -65,13 +59,7 @@ public final class Consumer: AsyncSequence, Sendable {
         guard timeout >= .zero else {
             throw SwitchyardError(.invalidConfiguration, "receive(max:timeout: \(timeout)) has a negative timeout; pass zero or more.")
         }
-        let received: [ReceivedMessage]
-        do {
-            received = try await core.driver.receive(maxMessages: max, timeout: timeout)
-        } catch {
-            throw SwitchyardError.receiving(error)
-        }
-        return core.deliveries(received)
+        return try await core.receive { driver in try await driver.receive(maxMessages: max, timeout: timeout) }
     }
 
     /// Acks every one of `deliveries` at once: in any order, from any receive of this consumer, across
@@ -227,8 +215,19 @@ final class ConsumerCore: Sendable {
         self.deadLettered = Counter(label: "switchyard_messages_dead_lettered_total", dimensions: dimensions)
     }
 
-    /// Wraps what a driver received as deliveries that share one set of settlement claims.
-    func deliveries(_ received: [ReceivedMessage]) -> [Delivery] {
+    /// Runs one of the driver's receives and wraps what it returns as deliveries that share one set of
+    /// settlement claims; its errors become ``SwitchyardError``s, a cancellation ``SwitchyardError/Code/cancelled``.
+    func receive(_ call: (any ConsumerDriver) async throws -> [ReceivedMessage]) async throws(SwitchyardError) -> [Delivery] {
+        let received: [ReceivedMessage]
+        do {
+            received = try await call(driver)
+        } catch let error as SwitchyardError {
+            throw error
+        } catch is CancellationError {
+            throw SwitchyardError(.cancelled, "The receive was cancelled while it waited; it took no message.", underlyingError: CancellationError())
+        } catch {
+            throw SwitchyardError(.internalError, "The backend's receive failed: \(error)", underlyingError: error)
+        }
         self.received.increment(by: Int64(received.count))
         let claims = SettlementClaims(count: received.count)
         return received.enumerated().map { Delivery($1, consumer: self, claims: claims, index: $0) }
@@ -275,9 +274,7 @@ final class ConsumerCore: Sendable {
             requeued.increment(by: Int64(again.count))
         }
         if !given.isEmpty {
-            try await deadLetter(given) { delivery in
-                reason ?? (requeue ? "gave up after \(delivery.deliveryAttempt) delivery attempts" : "rejected by the consumer")
-            }
+            try await deadLetter(given) { Self.deadLetterReason(reason, requeue: requeue, attempt: $0.deliveryAttempt) }
         }
     }
 
@@ -329,7 +326,7 @@ final class ConsumerCore: Sendable {
             }
             return
         }
-        let why = reason ?? (requeue ? "gave up after \(delivery.deliveryAttempt) delivery attempts" : "rejected by the consumer")
+        let why = Self.deadLetterReason(reason, requeue: requeue, attempt: delivery.deliveryAttempt)
         try await deadLetter(delivery, reason: why)
     }
 
@@ -346,6 +343,11 @@ final class ConsumerCore: Sendable {
                 metadata: ["message-id": "\(message.id)", "topic": "\(topic)", "reason": "\(reason)", "attempts": "\(delivery.deliveryAttempt)"]
             )
         }
+    }
+
+    /// The reason a nacked delivery is dead-lettered with: the caller's, or why the nack gave up.
+    private static func deadLetterReason(_ given: String?, requeue: Bool, attempt: Int) -> String {
+        given ?? (requeue ? "gave up after \(attempt) delivery attempts" : "rejected by the consumer")
     }
 
     /// The message as it goes to the dead-letter topic: unchanged, with the dead-letter headers added.
@@ -438,20 +440,5 @@ final class ConsumerCore: Sendable {
         }
         try await driver.close()
         try await producer?.close()
-    }
-}
-
-extension SwitchyardError {
-    /// What a consumer throws for an error from its driver's receive: a ``SwitchyardError`` as it is,
-    /// and a cancellation as ``Code/cancelled``.
-    static func receiving(_ error: any Error) -> SwitchyardError {
-        switch error {
-        case let error as SwitchyardError:
-            return error
-        case is CancellationError:
-            return SwitchyardError(.cancelled, "The receive was cancelled while it waited; it took no message.", underlyingError: error)
-        default:
-            return SwitchyardError(.internalError, "The backend's receive failed: \(error)", underlyingError: error)
-        }
     }
 }
