@@ -90,26 +90,6 @@ final class DeliveryInbox: Sendable {
         state.withLock { serveWaiter(&$0) }
     }
 
-    /// Claims a handed-out delivery for settling and returns its delivery tag.
-    ///
-    /// - Throws: ``SwitchyardError/Code/alreadySettled`` when it was settled before or its channel is
-    ///   gone (the broker then delivers it again).
-    func claim(_ token: DeliveryToken) throws(SwitchyardError) -> UInt64 {
-        let tag = UInt64(bitPattern: token.sequence)
-        let claimed = state.withLock { state in
-            guard state.epoch == token.epoch, state.handedOut.removeValue(forKey: tag) != nil else { return false }
-            serveWaiter(&state)
-            return true
-        }
-        guard claimed else {
-            throw SwitchyardError(
-                .alreadySettled,
-                "Delivery \(tag) was already settled, or its connection was re-established since it arrived; RabbitMQ delivers an unsettled message again."
-            )
-        }
-        return tag
-    }
-
     /// Claims, under one lock, every one of `tokens` that is still handed out on the current channel.
     /// Returns the claimed tokens' delivery tags, the channel's epoch they belong to, and whether every
     /// token was claimed.

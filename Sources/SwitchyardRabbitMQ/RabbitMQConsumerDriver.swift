@@ -29,21 +29,13 @@ final class RabbitMQConsumerDriver: ConsumerDriver {
     }
 
     func ack(_ token: DeliveryToken) async throws(SwitchyardError) {
-        try await settle(token, requeue: false)
+        try await settle([token], requeue: false)
     }
 
     func requeue(_ token: DeliveryToken) async throws(SwitchyardError) {
-        guard canRequeue else {
-            throw SwitchyardError(
-                .unsupported,
-                "RabbitMQ stream queues cannot deliver a message again, so nack(requeue: true) is not available; the delivery is still unsettled. Ack it, dead-letter it (nack(requeue: false) or deadLetter(reason:)), or use quorum queues."
-            )
-        }
-        try await settle(token, requeue: true)
+        try await requeue([token])
     }
 
-    /// Hands the whole batch to the owner thread as one job; acks of tags that are contiguous on the
-    /// channel go out as one `basic.ack` with `multiple`.
     func ack(_ tokens: [DeliveryToken]) async throws(SwitchyardError) {
         try await settle(tokens, requeue: false)
     }
@@ -52,7 +44,7 @@ final class RabbitMQConsumerDriver: ConsumerDriver {
         guard canRequeue else {
             throw SwitchyardError(
                 .unsupported,
-                "RabbitMQ stream queues cannot deliver a message again, so nack(requeue: true) is not available; the deliveries are still unsettled. Ack them, dead-letter them (nack(requeue: false) or deadLetter(reason:)), or use quorum queues."
+                "RabbitMQ stream queues cannot deliver a message again, so nack(requeue: true) is not available; the delivery is still unsettled. Ack it, dead-letter it (nack(requeue: false) or deadLetter(reason:)), or use quorum queues."
             )
         }
         try await settle(tokens, requeue: true)
@@ -74,13 +66,14 @@ final class RabbitMQConsumerDriver: ConsumerDriver {
         if !closed.load(ordering: .acquiring) { leave() }
     }
 
-    /// Claims the delivery, then hands the `basic.ack` or `basic.nack` to the owner thread and returns
-    /// without waiting for it to be written: AMQP never confirms a settlement, so waiting would promise
-    /// nothing more. A settlement queued just before its connection drops is discarded with that
-    /// channel, and the broker delivers the message again (at-least-once), exactly as when the
-    /// connection drops after the frame was written but before the broker applied it.
-    /// Settles many deliveries as one job on the owner thread, in the way of the single settlement
-    /// below: it settles those still held, then throws `alreadySettled` if any was not.
+    /// Claims the deliveries still held, then hands their `basic.ack`s or `basic.nack`s to the owner
+    /// thread as one job and returns without waiting for them to be written: AMQP never confirms a
+    /// settlement, so waiting would promise nothing more. Acks of tags that are contiguous on the
+    /// channel go out as one `basic.ack` with `multiple`. A settlement queued just before its
+    /// connection drops is discarded with that channel, and the broker delivers the message again
+    /// (at-least-once), exactly as when the connection drops after the frame was written but before
+    /// the broker applied it. Throws `alreadySettled` if any delivery was no longer held; the others
+    /// are settled.
     private func settle(_ tokens: [DeliveryToken], requeue: Bool) async throws(SwitchyardError) {
         if closed.load(ordering: .acquiring) { throw Self.closedError }
         let (tags, epoch, claimedAll) = inbox.claim(tokens)
@@ -100,22 +93,8 @@ final class RabbitMQConsumerDriver: ConsumerDriver {
         if !claimedAll {
             throw SwitchyardError(
                 .alreadySettled,
-                "\(tokens.count - tags.count) of \(tokens.count) deliveries were already settled, or their connection was re-established since they arrived; RabbitMQ delivers an unsettled message again. The others were settled."
+                "\(tokens.count - tags.count) of \(tokens.count) deliveries were already settled, or their connection was re-established since they arrived; RabbitMQ delivers an unsettled message again."
             )
         }
-    }
-
-    private func settle(_ token: DeliveryToken, requeue: Bool) async throws(SwitchyardError) {
-        if closed.load(ordering: .acquiring) { throw Self.closedError }
-        let tag = try inbox.claim(token)
-        let queued = owner.submit { role, session throws(AMQPFailure) in
-            guard let session else { return }
-            do throws(AMQPFailure) {
-                try role.settle(tag, epoch: token.epoch, requeue: requeue, on: session)
-            } catch where !error.breaksSession {
-                return
-            }
-        }
-        if !queued { throw Self.closedError }
     }
 }
