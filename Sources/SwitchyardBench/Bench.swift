@@ -46,7 +46,7 @@ package struct Bench: Sendable {
         let workload = BenchWorkload(count: settings.messages, size: settings.size, batch: settings.batch)
         let runTag = String(MessageID.generate().suffix(12))
         let dual = backend as? DualWriteBackend
-        let subject = BenchSwitchyard(backend: backend, settings: settings, logger: logger, runTag: runTag)
+        let subject = dual == nil ? BenchSwitchyard(backend: backend, settings: settings, logger: logger, runTag: runTag) : nil
         let dualSubjects = dual.map { BenchDualWriteSubjects(dual: $0, settings: settings, logger: logger, runTag: runTag) }
         let asyncStream = backend.name == "inmemory" ? BenchAsyncStream(settings: settings) : nil
         let rawKafka = rdkafkaBaseline.map {
@@ -62,7 +62,7 @@ package struct Bench: Sendable {
                 switchyardRuns.append(rows.dual)
                 dualSideRuns.primary.append(rows.primary)
                 dualSideRuns.secondary.append(rows.secondary)
-            } else {
+            } else if let subject {
                 switchyardRuns.append(try await subject.measure(workload, run: run, progress: progress))
             }
             if let asyncStream {

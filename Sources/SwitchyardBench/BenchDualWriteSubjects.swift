@@ -5,11 +5,9 @@ import SwitchyardMigration
 /// The three subjects of `bench --backend dual`: the dual-write backend and each of its sides alone,
 /// every one on topics of its own, measured one after another in each run.
 package struct BenchDualWriteSubjects: Sendable {
-    package let dual: DualWriteBackend
     package let subjects: [BenchSwitchyard]
 
     package init(dual: DualWriteBackend, settings: BenchSettings, logger: Logger, runTag: String) {
-        self.dual = dual
         subjects = [
             BenchSwitchyard(backend: dual, settings: settings, logger: logger, runTag: runTag),
             BenchSwitchyard(backend: dual.primary, settings: settings, logger: logger, runTag: runTag + "-primary"),

@@ -44,7 +44,7 @@ public final class DeliveryTally: Sendable {
 
     /// How many of `ids` this group has not received yet.
     public func missing(from ids: Set<String>) -> Int {
-        state.withLock { $0.counts.missing(from: ids).count }
+        state.withLock { state in ids.count { !state.counts.contains($0) } }
     }
 
     /// How many distinct ids were received.

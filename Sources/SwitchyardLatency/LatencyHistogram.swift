@@ -20,6 +20,11 @@ extension Histogram where Count == UInt64 {
 
     /// The latency at `percentile` (0 to 100), in milliseconds; 0 when nothing was recorded.
     package func milliseconds(atPercentile percentile: Double) -> Double {
-        Double(valueAtPercentile(percentile)) / 1000
+        totalCount > 0 ? Double(valueAtPercentile(percentile)) / 1000 : 0
+    }
+
+    /// The longest latency recorded, in milliseconds; 0 when nothing was recorded.
+    package var maxMilliseconds: Double {
+        totalCount > 0 ? Double(maxRecorded) / 1000 : 0
     }
 }

@@ -342,9 +342,9 @@ public struct ShadowComparator: Sendable {
             p99Milliseconds: bothHaveLatency ? secondary.latency.p99Milliseconds - primary.latency.p99Milliseconds : nil,
             arrivalGap: ComparisonReport.ArrivalGap(
                 count: Int(arrivalGap.totalCount),
-                p50Milliseconds: LatencyScale.milliseconds(arrivalGap.totalCount > 0 ? arrivalGap.valueAtPercentile(50) : 0),
-                p99Milliseconds: LatencyScale.milliseconds(arrivalGap.totalCount > 0 ? arrivalGap.valueAtPercentile(99) : 0),
-                maxMilliseconds: LatencyScale.milliseconds(arrivalGap.totalCount > 0 ? arrivalGap.maxRecorded : 0),
+                p50Milliseconds: arrivalGap.milliseconds(atPercentile: 50),
+                p99Milliseconds: arrivalGap.milliseconds(atPercentile: 99),
+                maxMilliseconds: arrivalGap.maxMilliseconds,
                 secondaryLater: secondaryLater
             )
         )

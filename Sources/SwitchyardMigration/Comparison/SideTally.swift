@@ -51,7 +51,7 @@ struct SideTally: Sendable {
 
 /// How recorded latencies are summarised in a report.
 enum LatencyScale {
-    static func milliseconds(_ microseconds: UInt64) -> Double {
+    private static func milliseconds(_ microseconds: UInt64) -> Double {
         Double(microseconds) / 1000
     }
 
@@ -72,10 +72,10 @@ enum LatencyScale {
         }
         return ComparisonReport.LatencyFigures(
             count: Int(histogram.totalCount),
-            p50Milliseconds: milliseconds(histogram.valueAtPercentile(50)),
-            p95Milliseconds: milliseconds(histogram.valueAtPercentile(95)),
-            p99Milliseconds: milliseconds(histogram.valueAtPercentile(99)),
-            maxMilliseconds: milliseconds(histogram.maxRecorded),
+            p50Milliseconds: histogram.milliseconds(atPercentile: 50),
+            p95Milliseconds: histogram.milliseconds(atPercentile: 95),
+            p99Milliseconds: histogram.milliseconds(atPercentile: 99),
+            maxMilliseconds: histogram.maxMilliseconds,
             buckets: buckets,
             percentiles: percentiles
         )
