@@ -1,7 +1,7 @@
 import Logging
 import Switchyard
 
-/// Feeds one ``ShadowComparator`` from both sides' consumers, each read by a ``ComparisonSideReader``,
+/// Feeds one ``ShadowComparator`` from both sides' consumers, each read by an ``AckingBatchReader``,
 /// until the plan says collecting is over and the sides have had their grace window to deliver what
 /// they still owe.
 package struct ComparisonCollection: Sendable {
@@ -73,7 +73,7 @@ package struct ComparisonCollection: Sendable {
     }
 
     private func read(_ consumer: Consumer, side: ComparisonSide) async throws {
-        try await ComparisonSideReader(consumer: consumer, side: side, batchSize: 256, logger: logger).run { messages in
+        try await AckingBatchReader(consumer: consumer, label: side.rawValue, batchSize: 256, logger: logger).run { messages in
             state.withLock { state in
                 for message in messages {
                     state.comparator.observe(message, on: side, receivedAt: WallClock.nowMicroseconds())

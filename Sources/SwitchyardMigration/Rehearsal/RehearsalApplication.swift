@@ -103,31 +103,19 @@ final class RehearsalApplication: Sendable {
     }
 
     private static func process(_ consumer: Consumer, book: RehearsalBook, handOverAt: LockedValue<Int64?>, logger: Logger) async {
-        while true {
-            let deliveries: [Delivery]
-            do {
-                deliveries = try await consumer.receive(maxMessages: 500)
-            } catch {
-                if error.code == .consumerClosed || error.code == .cancelled { return }
-                logger.warning("The rehearsal's consumer failed to receive; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .milliseconds(100))
-                continue
-            }
-            if deliveries.isEmpty { return }
-            let limit = handOverAt.withLock { $0 }
-            for delivery in deliveries {
-                // A message published after the writers switched is the next leg's to process.
-                let leftToNextLeg = limit.map { (delivery.message.publishedAt ?? .min) >= $0 } ?? false
-                if !leftToNextLeg {
-                    book.recordProcessed(delivery.message)
+        do {
+            try await AckingBatchReader(consumer: consumer, label: "application", batchSize: 500, logger: logger).run { messages in
+                let limit = handOverAt.withLock { $0 }
+                for message in messages {
+                    // A message published after the writers switched is the next leg's to process.
+                    let leftToNextLeg = limit.map { (message.publishedAt ?? .min) >= $0 } ?? false
+                    if !leftToNextLeg {
+                        book.recordProcessed(message)
+                    }
                 }
             }
-            do {
-                try await consumer.ack(deliveries)
-            } catch {
-                // The deliveries go back to the group and come again; the book deduplicates them.
-                logger.debug("A batch ack failed; its messages will be delivered again", metadata: ["error": "\(error)"])
-            }
+        } catch {
+            logger.warning("The rehearsal's consumer stopped: it could not receive", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -81,7 +81,7 @@ final class RehearsalSideReader: Sendable {
 
     private static func read(_ consumer: Consumer, side: ComparisonSide, phase: Int, book: RehearsalBook, logger: Logger) async {
         do {
-            try await ComparisonSideReader(consumer: consumer, side: side, batchSize: 1000, logger: logger).run { messages in
+            try await AckingBatchReader(consumer: consumer, label: side.rawValue, batchSize: 1000, logger: logger).run { messages in
                 for message in messages {
                     book.recordSide(message, side: side, phase: phase)
                 }

@@ -1,18 +1,19 @@
 import Logging
 import Switchyard
 
-/// Reads one side of a shadow comparison: a consumer reading that side's broker directly (never
-/// through the dual-write backend), whose deliveries are handed to the comparison and acked.
-package struct ComparisonSideReader: Sendable {
+/// Reads a consumer in batches for the migration tools (a side of a shadow comparison, the rehearsal's
+/// application), handing each batch's messages on and acking the batch with one call.
+package struct AckingBatchReader: Sendable {
     package let consumer: Consumer
-    package let side: ComparisonSide
+    /// What the reader reads, for its log lines, such as a comparison side's name.
+    package let label: String
     /// The most deliveries taken from the consumer at once.
     package let batchSize: Int
     package let logger: Logger
 
-    package init(consumer: Consumer, side: ComparisonSide, batchSize: Int, logger: Logger) {
+    package init(consumer: Consumer, label: String, batchSize: Int, logger: Logger) {
         self.consumer = consumer
-        self.side = side
+        self.label = label
         self.batchSize = batchSize
         self.logger = logger
     }
@@ -21,8 +22,8 @@ package struct ComparisonSideReader: Sendable {
     /// deliveries end, or the calling task is cancelled.
     ///
     /// A receive that fails with a retriable error is tried again 100 ms later. Each batch is acked at
-    /// once; a failed ack is only logged: its deliveries come again, and the comparison counts them as
-    /// duplicates.
+    /// once; a failed ack is only logged: its deliveries come again, as duplicates that the callers
+    /// count or deduplicate by id.
     ///
     /// - Throws: the error of a receive that failed for good.
     package func run(observe: ([Message]) -> Void) async throws(SwitchyardError) {
@@ -31,7 +32,7 @@ package struct ComparisonSideReader: Sendable {
             do {
                 try await consumer.ack(batch)
             } catch {
-                logger.debug("A comparison reader's batch ack failed", metadata: ["side": "\(side.rawValue)", "error": "\(error)"])
+                logger.debug("A reader's batch ack failed; its messages will come again", metadata: ["reader": "\(label)", "error": "\(error)"])
             }
         }
     }
@@ -46,7 +47,7 @@ package struct ComparisonSideReader: Sendable {
             } catch where error.code == .cancelled || error.code == .consumerClosed {
                 return nil
             } catch where error.isRetriable {
-                logger.debug("A comparison reader failed to receive; retrying", metadata: ["side": "\(side.rawValue)", "error": "\(error)"])
+                logger.debug("A reader failed to receive; retrying", metadata: ["reader": "\(label)", "error": "\(error)"])
                 do { try await Task.sleep(for: .milliseconds(100)) } catch { return nil }
             }
         }
