@@ -71,7 +71,7 @@ public struct KafkaConfiguration: Sendable, Hashable, CustomStringConvertible {
 
     /// Milliseconds for a librdkafka property, at least 1.
     static func milliseconds(_ duration: Duration) -> String {
-        String(max(1, duration.wholeMilliseconds))
+        String(duration.timeoutMilliseconds)
     }
 
     /// The properties every client gets: the bootstrap servers, log lines as events, then the user's.

@@ -29,6 +29,12 @@ extension Duration {
         return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
     }
 
+    /// The whole milliseconds in the duration, at least 1 and at most `Int32.max`: a timeout for a C
+    /// call or a client library's property, where 0 would mean "do not wait" or "no limit".
+    package var timeoutMilliseconds: Int32 {
+        Int32(clamping: Swift.max(1, wholeMilliseconds))
+    }
+
     /// The whole microseconds in the duration.
     package var wholeMicroseconds: Int64 {
         let (seconds, attoseconds) = components

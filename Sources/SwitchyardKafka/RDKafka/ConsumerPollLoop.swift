@@ -100,18 +100,18 @@ final class ConsumerPollLoop: @unchecked Sendable {
         subscribe()
         var paused = false
         var nextCommit = ContinuousClock.now + commitInterval
+        // One buffer for every burst's records, emptied after each hand-over to the ledger.
+        var records: [Fetched] = []
         while !session.stopping.isRaised {
             if ContinuousClock.now >= nextCommit {
                 commitAcked()
                 nextCommit = .now + commitInterval
             }
             paused = applyBackpressure(paused: paused)
-            let untilCommit = KafkaConfiguration.milliseconds(nextCommit - .now)
-            guard let first = queue.poll(min(50, Int32(untilCommit) ?? 50)) else { continue }
+            guard let first = queue.poll(min(50, (nextCommit - .now).timeoutMilliseconds)) else { continue }
             // Serve what is already queued in one burst, adding records to the ledger together, but
             // never more records than the prefetch has room for, so pausing stays prompt.
             let room = max(1, options.prefetch - session.state.withLock { $0.ledger.heldCount })
-            var records: [Fetched] = []
             var served = 0
             var next: OpaquePointer? = first
             while let event = next {
@@ -120,7 +120,7 @@ final class ConsumerPollLoop: @unchecked Sendable {
                     if let record = fetched(event) { records.append(record) }
                 case RD_KAFKA_EVENT_REBALANCE:
                     add(records)
-                    records = []
+                    records.removeAll(keepingCapacity: true)
                     rebalance(event)
                     paused = false
                 case RD_KAFKA_EVENT_OFFSET_COMMIT:
@@ -142,6 +142,7 @@ final class ConsumerPollLoop: @unchecked Sendable {
                 next = served < Self.burstLimit && records.count < room ? queue.poll(0) : nil
             }
             add(records)
+            records.removeAll(keepingCapacity: true)
         }
         leaveGroup()
     }
@@ -149,7 +150,7 @@ final class ConsumerPollLoop: @unchecked Sendable {
     /// Checks that the cluster answers, then subscribes to the topic, and ends the start wait either way.
     private func subscribe() {
         if case .failure(let error) = client.fetchMetadata(
-            timeoutMilliseconds: Int32(KafkaConfiguration.milliseconds(connectTimeout)) ?? 30_000,
+            timeoutMilliseconds: connectTimeout.timeoutMilliseconds,
             context: "Reaching the Kafka cluster"
         ) {
             session.state.withLock { $0.startFailure = SwitchyardError(.brokerUnavailable, error.message, isRetriable: true) }

@@ -27,7 +27,7 @@ enum KafkaTopicLookup {
                 throw SwitchyardError(.invalidTopicName, "librdkafka refused the topic name '\(topic)'.")
             }
             defer { rd_kafka_topic_destroy(topicHandle) }
-            let timeout = Int32(KafkaConfiguration.milliseconds(configuration.adminTimeout)) ?? 10_000
+            let timeout = configuration.adminTimeout.timeoutMilliseconds
             switch client.fetchMetadata(topic: topicHandle, timeoutMilliseconds: timeout, context: "Looking up topic '\(topic)'") {
             case .success(let metadata):
                 return metadata.partitionCount(of: topic)

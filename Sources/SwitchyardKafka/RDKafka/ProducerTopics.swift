@@ -97,7 +97,7 @@ final class ProducerTopics: @unchecked Sendable {
         let handle: Result<Handle, SwitchyardError>
         if let made = rd_kafka_topic_new(client.pointer, topic, nil) {
             // Only the wait matters: a failed lookup leaves the topic to librdkafka's own scan.
-            _ = client.fetchMetadata(topic: made, timeoutMilliseconds: Int32(KafkaConfiguration.milliseconds(metadataWait)) ?? 1000, context: "Looking up topic '\(topic)'")
+            _ = client.fetchMetadata(topic: made, timeoutMilliseconds: metadataWait.timeoutMilliseconds, context: "Looking up topic '\(topic)'")
             handle = .success(Handle(pointer: made))
         } else {
             handle = .failure(KafkaErrorMapping.error(rd_kafka_last_error(), "librdkafka refused the topic name '\(topic)'"))

@@ -34,7 +34,7 @@ enum RDKafkaAdmin {
         defer { rd_kafka_NewTopic_destroy(newTopic) }
         let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)
         defer { rd_kafka_AdminOptions_destroy(options) }
-        let timeout = Int32(KafkaConfiguration.milliseconds(configuration.adminTimeout)) ?? 10_000
+        let timeout = configuration.adminTimeout.timeoutMilliseconds
         _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout, &buffer, buffer.count)
         _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout, &buffer, buffer.count)
         var topics: [OpaquePointer?] = [newTopic]
