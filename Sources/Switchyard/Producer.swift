@@ -30,6 +30,9 @@ public final class Producer: Sendable {
     private let logger: Logger
     private let inFlight = Atomic<Int>(0)
     private let drainWaiters = LockedValue<[CheckedContinuation<Void, Never>]>([])
+    /// The first topic name this producer found valid. Whether a name is valid never changes, so sends to
+    /// it skip the check; names of other topics are checked on every send.
+    private let validatedTopic = AtomicLazyReference<ValidatedTopic>()
     private let sent: Counter
     private let failed: Counter
 
@@ -50,7 +53,7 @@ public final class Producer: Sendable {
     @discardableResult
     public func send(_ message: Message, to topic: String) async throws(SwitchyardError) -> SendReceipt {
         var message = message
-        try TopicName.validate(topic)
+        try validate(topic)
         try prepare(&message)
         try enter()
         defer { leave() }
@@ -73,7 +76,7 @@ public final class Producer: Sendable {
     public func send(_ messages: [Message], to topic: String) async throws(SwitchyardError) -> [SendReceipt] {
         var prepared = messages
         // The topic is checked once for the batch, before any message, as a per-message check would be.
-        if !prepared.isEmpty { try TopicName.validate(topic) }
+        if !prepared.isEmpty { try validate(topic) }
         for index in prepared.indices {
             try prepare(&prepared[index])
         }
@@ -128,6 +131,17 @@ public final class Producer: Sendable {
         logger.debug("Producer closed")
     }
 
+    /// Throws ``SwitchyardError/Code/invalidTopicName`` when `topic` breaks ``TopicName``'s rules, as
+    /// `TopicName.validate` does, checking the producer's first valid topic only once.
+    private func validate(_ topic: String) throws(SwitchyardError) {
+        let validated = validatedTopic.load()
+        if validated?.name == topic { return }
+        try TopicName.validate(topic)
+        if validated == nil {
+            _ = validatedTopic.storeIfNil(ValidatedTopic(name: topic))
+        }
+    }
+
     /// Checks a message for a topic already validated, and stamps its publish time.
     private func prepare(_ message: inout Message) throws(SwitchyardError) {
         if message.id.isEmpty {
@@ -170,5 +184,14 @@ public final class Producer: Sendable {
             return waiters
         }
         for waiter in waiters { waiter.resume() }
+    }
+}
+
+/// A topic name that passed ``TopicName/validate(_:kind:)``, held by a producer so it is not checked again.
+private final class ValidatedTopic: Sendable {
+    let name: String
+
+    init(name: String) {
+        self.name = name
     }
 }
