@@ -73,7 +73,8 @@ struct PartitionProgress {
         }
     }
 
-    private static func received(_ message: Message, partition: Int, offset: Int64, attempt: Int32) -> ReceivedMessage {
+    /// Wraps `message`, taking it over rather than copying it (a copy retains each of its buffers).
+    private static func received(_ message: consuming Message, partition: Int, offset: Int64, attempt: Int32) -> ReceivedMessage {
         ReceivedMessage(
             message: message,
             position: DeliveryPosition(partition: Int32(partition), offset: offset),
@@ -198,8 +199,16 @@ final class GroupState {
         return waiters.values.map(\.continuation)
     }
 
-    func takeWaiters(of member: MemberID) -> [CheckedContinuation<Void, Never>] {
-        let ids = waiters.filter { $0.value.member == member }.keys
-        return ids.compactMap { waiters.removeValue(forKey: $0)?.continuation }
+    /// Moves the waiters of `member` into `woken`, to be resumed outside the lock.
+    func takeWaiters(of member: MemberID, into woken: inout [CheckedContinuation<Void, Never>]) {
+        var ids: [UInt64] = []
+        for (id, waiter) in waiters where waiter.member == member {
+            ids.append(id)
+        }
+        for id in ids {
+            if let waiter = waiters.removeValue(forKey: id) {
+                woken.append(waiter.continuation)
+            }
+        }
     }
 }

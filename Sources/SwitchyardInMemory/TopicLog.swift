@@ -69,9 +69,7 @@ final class TopicLog: Sendable {
             let partition = Self.choosePartition(message.key, count: partitionCount, logs: &logs)
             return (partition, logs.partitions[partition].append(message, retention: retention))
         }
-        if watchers.load(ordering: .sequentiallyConsistent) > 0 {
-            wakeOwners(of: [partition])
-        }
+        wakeOwners(of: CollectionOfOne(partition))
         return DeliveryPosition(partition: Int32(partition), offset: offset)
     }
 
@@ -83,15 +81,17 @@ final class TopicLog: Sendable {
         return logs.nextPartition
     }
 
-    /// Wakes the receives waiting on the members that own `partitions`, in every group.
-    private func wakeOwners(of partitions: Set<Int>) {
+    /// Wakes the receives waiting on the members that own `partitions`, in every group. An append calls
+    /// it once per call, with every partition it appended to, so a batch wakes each waiting receive once.
+    /// It takes the groups lock only while some receive is waiting or fetching.
+    private func wakeOwners(of partitions: some Sequence<Int>) {
         guard watchers.load(ordering: .sequentiallyConsistent) > 0 else { return }
         let woken = groups.withLock { groups in
             var woken: [CheckedContinuation<Void, Never>] = []
             for group in groups.byID.values where !group.waiters.isEmpty {
                 for partition in partitions {
                     if let owner = group.owner(of: partition) {
-                        woken += group.takeWaiters(of: owner)
+                        group.takeWaiters(of: owner, into: &woken)
                     }
                 }
             }
