@@ -17,12 +17,29 @@ final class InMemoryConsumerDriver: ConsumerDriver {
     }
 
     func receive(maxMessages: Int) async throws -> [ReceivedMessage] {
+        try await receive(maxMessages: maxMessages, until: nil)
+    }
+
+    /// Waits until `timeout` passes at most, without a task racing the receive: a wait that is still
+    /// registered when the deadline comes is taken back and ended by a timer task, started only when the
+    /// receive has to wait. Cancellation takes nothing, as in ``receive(maxMessages:)``.
+    func receive(maxMessages: Int, timeout: Duration) async throws -> [ReceivedMessage] {
+        try await receive(maxMessages: maxMessages, until: .now + timeout)
+    }
+
+    /// Takes up to `maxMessages` deliveries, waiting for some until `deadline` (with no deadline, for as
+    /// long as it takes). Returns an empty array when the deadline passes or the member leaves the group.
+    private func receive(maxMessages: Int, until deadline: ContinuousClock.Instant?) async throws -> [ReceivedMessage] {
         if closed.load(ordering: .acquiring) {
             throw SwitchyardError(.consumerClosed, "The consumer is closed. Create a new consumer to receive more messages.")
         }
         while true {
             try Task.checkCancellation()
+            if let deadline, deadline <= .now {
+                return []
+            }
             var result = FetchResult.waiting
+            var timer: Task<Void, Never>?
             let waitID = backend.makeID()
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
@@ -34,12 +51,23 @@ final class InMemoryConsumerDriver: ConsumerDriver {
                         waitID: waitID,
                         waiter: waiter
                     )
-                    if case .waiting = result { return }
+                    if case .waiting = result {
+                        if let deadline {
+                            timer = Task { [topic, group] in
+                                // Cancelled once the wait has ended some other way.
+                                guard (try? await Task.sleep(until: deadline)) != nil else { return }
+                                // Whoever takes the wait back (an append, a cancellation or this) resumes it.
+                                topic.cancelWait(waitID, group: group)?.resume()
+                            }
+                        }
+                        return
+                    }
                     waiter.resume()
                 }
             } onCancel: {
                 topic.cancelWait(waitID, group: group)?.resume()
             }
+            timer?.cancel()
             switch result {
             case .messages(let messages) where !messages.isEmpty:
                 return messages
