@@ -5,7 +5,9 @@
 # SWITCHYARD_KAFKA_BOOTSTRAP_SERVERS names one. Prints the table of medians (add --json for every run).
 #
 # Usage: Benchmarks/kafka.sh [extra `switchyard bench` options, e.g. --messages 50000]
-# Environment: RUNS (default 5), SCRATCH (default .build-bench), SWIFT (default swift), CC (default cc).
+# Environment: RUNS (default 5), SCRATCH (default .build-bench), SWIFT (default swift), CC (default cc),
+# RDKAFKA_BASELINE_CONSUME (unset: the baseline consumes with rd_kafka_consumer_poll; batch: with
+# rd_kafka_consume_batch_queue).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"

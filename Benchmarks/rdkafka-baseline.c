@@ -13,6 +13,9 @@
  * delivery report; consume from the first message received to the last (COUNT messages, the warm-up
  * ones among them), so the group's join time is left out, as the bench does for Switchyard.
  *
+ * It consumes with rd_kafka_consumer_poll in a loop, or with RDKAFKA_BASELINE_CONSUME=batch in the
+ * environment, with rd_kafka_consume_batch_queue on the consumer queue, up to BATCH messages a call.
+ *
  * Build: cc -O2 -o rdkafka-baseline rdkafka-baseline.c $(pkg-config --cflags --libs rdkafka)
  * Usage: rdkafka-baseline BOOTSTRAP_SERVERS TOPIC COUNT SIZE [HEADERS]
  */
@@ -27,6 +30,7 @@
 
 #define KEYS 16
 #define PAYLOADS 64
+#define BATCH 1000
 #define PHASE_TIMEOUT_SECONDS 120.0
 
 static long delivered = 0;
@@ -162,6 +166,25 @@ static double consume(const char *servers, const char *topic, long count) {
         double subscribed = now_seconds();
         double first = 0;
         long received = 0;
+        const char *style = getenv("RDKAFKA_BASELINE_CONSUME");
+        if (style && strcmp(style, "batch") == 0) {
+                rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(consumer);
+                rd_kafka_message_t *batch[BATCH];
+                while (received < count) {
+                        ssize_t taken = rd_kafka_consume_batch_queue(queue, 100, batch, BATCH);
+                        if (taken <= 0 && now_seconds() - subscribed > PHASE_TIMEOUT_SECONDS)
+                                fail("consuming", "the messages did not all arrive in time");
+                        for (ssize_t index = 0; index < taken; index++) {
+                                if (!batch[index]->err) {
+                                        if (received == 0)
+                                                first = now_seconds();
+                                        received++;
+                                }
+                                rd_kafka_message_destroy(batch[index]);
+                        }
+                }
+                rd_kafka_queue_destroy(queue);
+        }
         while (received < count) {
                 rd_kafka_message_t *message = rd_kafka_consumer_poll(consumer, 100);
                 if (!message) {
