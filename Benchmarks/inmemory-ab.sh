@@ -4,8 +4,9 @@
 # AsyncStream baseline measured in the same run.
 #
 # Usage: BEFORE=path/to/old/switchyard AFTER=path/to/new/switchyard Benchmarks/inmemory-ab.sh
-# Environment: ROUNDS (default 3), RUNS per invocation (default 3). A BEFORE build without `--ack`
-# acks each message; the AFTER build is run with `--ack each` and with `--ack batch`.
+# Environment: ROUNDS (default 3), RUNS per invocation (default 3). The BEFORE build runs with its own
+# default acks (each message before `--ack` existed, batch once it did, as at dce6536); the AFTER build
+# is run with `--ack each` and with `--ack batch`.
 set -euo pipefail
 : "${BEFORE:?set BEFORE to the old switchyard binary}" "${AFTER:?set AFTER to the new switchyard binary}"
 rounds="${ROUNDS:-3}"
