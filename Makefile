@@ -10,14 +10,16 @@ export PATH := $(SWIFT_BIN):$(PATH)
 
 # Debian packages: the C client libraries the backends link, a RabbitMQ broker, and interop peers.
 BUILD_PACKAGES := pkg-config librdkafka-dev librabbitmq-dev
-TEST_PACKAGES := $(BUILD_PACKAGES) rabbitmq-server kcat amqp-tools chromium
+TEST_PACKAGES := $(BUILD_PACKAGES) rabbitmq-server kcat amqp-tools chromium openssl
 
 DEMO_SECONDS ?= 10
 
-# Python clients used as independent interop peers in the tests.
-PYTHON_PEERS := pika
+# Python clients used as independent interop peers in the tests: pika (AMQP), and grpcio with its code
+# generator and health-checking client (the gateway).
+PYTHON_PEERS := pika grpcio grpcio-tools grpcio-health-checking
+PYTHON_PEER_MODULES := pika, grpc, grpc_tools, grpc_health.v1
 
-.PHONY: demo test docs build setup-build setup-test rabbitmq python-peers bench sanitize-thread rehearse
+.PHONY: proto proto-check demo test docs build setup-build setup-test rabbitmq python-peers bench sanitize-thread rehearse
 
 demo: setup-build
 	swift build -c release --product switchyard
@@ -41,7 +43,7 @@ test: setup-test rabbitmq python-peers
 
 # The library targets with a DocC catalog, Sources/<Target>/<Target>.docc.
 DOC_TARGETS := Switchyard SwitchyardInMemory SwitchyardKafka SwitchyardRabbitMQ SwitchyardContract \
-	SwitchyardMigration SwitchyardConfiguration SwitchyardBackends SwitchyardDemo
+	SwitchyardMigration SwitchyardConfiguration SwitchyardBackends SwitchyardGateway SwitchyardDemo
 
 # swift-docc-plugin builds one archive per target into .build/plugins/Swift-DocC/outputs/. docc turns
 # its own warnings into errors; any other warning in the output (the compiler's, the plugin's) fails too.
@@ -78,4 +80,26 @@ rabbitmq: setup-test
 	@.ci/start-rabbitmq
 
 python-peers:
-	@python3 -c "import pika" 2>/dev/null || python3 -m pip install -q $(PYTHON_PEERS)
+	@python3 -c "import $(PYTHON_PEER_MODULES)" 2>/dev/null || python3 -m pip install -q $(PYTHON_PEERS)
+
+# The gateway's protobuf and gRPC code, generated from proto/ and committed in
+# Sources/SwitchyardGateway/Generated/. protoc comes from Debian; both plugins build from the package's
+# own dependencies (not the GRPCProtobufGenerator build plugin, which compiles protoc from source).
+PROTO_FILES := switchyard/v1/gateway.proto grpc/health/v1/health.proto
+PROTO_GENERATED := Sources/SwitchyardGateway/Generated
+
+proto: setup-build
+	@.ci/install-packages protobuf-compiler
+	swift build -c release --product protoc-gen-swift
+	swift build -c release --product protoc-gen-grpc-swift-2
+	@out=$$(mktemp -d); bin=$$(swift build -c release --show-bin-path); \
+	protoc -I proto --plugin=protoc-gen-swift=$$bin/protoc-gen-swift \
+		--plugin=protoc-gen-grpc-swift=$$bin/protoc-gen-grpc-swift-2 \
+		--swift_out=Visibility=Public:$$out --grpc-swift_out=Visibility=Public,Client=true,Server=true:$$out \
+		$(PROTO_FILES) && \
+	cp $$out/switchyard/v1/*.swift $$out/grpc/health/v1/*.swift $(PROTO_GENERATED)/ && rm -rf $$out
+
+# Fails when the committed generated code is not what proto/ generates.
+proto-check: proto
+	@git diff --exit-code --stat -- $(PROTO_GENERATED) || \
+		{ echo 'make proto-check: Sources/SwitchyardGateway/Generated is stale; run make proto and commit it' >&2; exit 1; }

@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "SwitchyardMigration", targets: ["SwitchyardMigration"]),
         // Backend selection: the backend that settings name, built with every backend linked.
         .library(name: "SwitchyardBackends", targets: ["SwitchyardBackends"]),
+        // Gateway: live messages from any backend to end users over gRPC.
+        .library(name: "SwitchyardGateway", targets: ["SwitchyardGateway"]),
         // CLI: the `switchyard` tool. The libraries it is built from (commands, demo pipeline, bench,
         // latency histograms) have only `package` API, so they are not products.
         .executable(name: "switchyard", targets: ["SwitchyardCLI"]),
@@ -40,6 +42,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // Migration.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // Gateway.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // CLI.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // `swift package generate-documentation`, which `make docs` runs; no target depends on it.
@@ -172,6 +179,26 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Gateway
+
+        // The gRPC gateway: one backend consumer per topic, fanned out to bounded subscriber queues, with
+        // resume, snapshots, bearer-token scopes and TLS. Its protobuf code is generated from proto/ by
+        // `make proto` and committed in Generated/.
+        .target(
+            name: "SwitchyardGateway",
+            dependencies: [
+                "Switchyard",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: CLI
 
         // The crypto price pipeline: a simulated market feed, a candle aggregator and a price board.
@@ -208,6 +235,9 @@ let package = Package(
                 "SwitchyardMigration",
                 "SwitchyardBench",
                 "SwitchyardKafka",
+                "SwitchyardGateway",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -302,6 +332,18 @@ let package = Package(
                 "SwitchyardKafka",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SwitchyardGatewayTests",
+            dependencies: [
+                "Switchyard",
+                "SwitchyardGateway",
+                "SwitchyardInMemory",
+                "SwitchyardTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["gateway_peer.py"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -31,22 +31,29 @@ public enum MessageFormat: String, CaseIterable, Sendable, ExpressibleByArgument
 
     /// The message as one line, newline included.
     func render(_ delivery: Delivery) -> String {
+        var details = delivery.position.fields.map { field in
+            MessageDetail(name: field.name, value: field.value, isJSONLiteral: true)
+        }
+        details.append(MessageDetail(name: "deliveryAttempt", textName: "attempt", value: String(delivery.deliveryAttempt), isJSONLiteral: true))
+        return render(delivery.message, topic: delivery.topic, details: details)
+    }
+
+    /// `message` of `topic` as one line, newline included, with `details` (where it came from) after
+    /// the topic.
+    func render(_ message: Message, topic: String, details: [MessageDetail]) -> String {
         switch self {
-        case .json: Self.json(delivery)
-        case .text: Self.text(delivery)
+        case .json: Self.json(message, topic: topic, details: details)
+        case .text: Self.text(message, topic: topic, details: details)
         }
     }
 
-    private static func json(_ delivery: Delivery) -> String {
-        let message = delivery.message
+    private static func json(_ message: Message, topic: String, details: [MessageDetail]) -> String {
         var object = JSONObjectWriter()
         object.string("id", message.id)
-        object.string("topic", delivery.topic)
-        if let partition = delivery.position.partition { object.raw("partition", String(partition)) }
-        if let offset = delivery.position.offset { object.raw("offset", String(offset)) }
-        if let tag = delivery.position.deliveryTag { object.raw("deliveryTag", String(tag)) }
-        if let redelivered = delivery.position.redelivered { object.raw("redelivered", String(redelivered)) }
-        object.raw("deliveryAttempt", String(delivery.deliveryAttempt))
+        object.string("topic", topic)
+        for detail in details {
+            if detail.isJSONLiteral { object.raw(detail.name, detail.value) } else { object.string(detail.name, detail.value) }
+        }
         if let publishedAt = message.publishedAt { object.raw("publishedAt", String(publishedAt)) }
         if let key = message.key {
             let (text, encoding) = encode(key)
@@ -74,11 +81,9 @@ public enum MessageFormat: String, CaseIterable, Sendable, ExpressibleByArgument
         return object.finished() + "\n"
     }
 
-    private static func text(_ delivery: Delivery) -> String {
-        let message = delivery.message
-        var fields = [delivery.topic]
-        fields += delivery.position.fields.map { "\($0.name)=\($0.value)" }
-        fields.append("attempt=\(delivery.deliveryAttempt)")
+    private static func text(_ message: Message, topic: String, details: [MessageDetail]) -> String {
+        var fields = [topic]
+        fields += details.map { "\($0.textName)=\($0.value)" }
         fields.append("id=\(message.id)")
         if let key = message.key { fields.append("key=\(readable(key))") }
         if !message.headers.isEmpty {
@@ -142,5 +147,23 @@ private struct JSONObjectWriter {
     /// `value` as a JSON string literal.
     static func quoted(_ value: String) -> String {
         "\"" + MessageFormat.escaped(value, forJSON: true) + "\""
+    }
+}
+
+/// A field that says where a printed message came from, such as its partition or gateway position.
+struct MessageDetail {
+    /// The JSON field name.
+    var name: String
+    /// The name in `text` output.
+    var textName: String
+    var value: String
+    /// Whether `value` is a JSON number or boolean, written without quotes.
+    var isJSONLiteral: Bool
+
+    init(name: String, textName: String? = nil, value: String, isJSONLiteral: Bool) {
+        self.name = name
+        self.textName = textName ?? name
+        self.value = value
+        self.isJSONLiteral = isJSONLiteral
     }
 }
