@@ -14,6 +14,7 @@ final class GatewaySession: Sendable {
     private let scope: TopicScope?
     private let limits: GatewayLimits
     private let state = LockedValue(State())
+    private let wakeups = WakeSignal()
 
     private struct Subscription {
         let hub: TopicHub
@@ -28,8 +29,6 @@ final class GatewaySession: Sendable {
         var credit: UInt64 = 0
         var sentThrough: UInt64 = 0
         var ackedThrough: UInt64 = 0
-        var woken = false
-        var waiter: CheckedContinuation<Void, Never>?
 
         var window: UInt64 { credit - (sentThrough - ackedThrough) }
     }
@@ -168,25 +167,19 @@ final class GatewaySession: Sendable {
     }
 
     private func wake() {
-        let waiter = state.withLock { state in
-            state.woken = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+        wakeups.wake()
     }
 
     private func write(to writer: RPCWriter<Switchyard_V1_SessionResponse>) async throws {
         while !Task.isCancelled {
             let outbox = state.withLock { state in
-                state.woken = false
                 defer { state.outbox = [] }
                 return state.outbox
             }
             for response in outbox { try await writer.write(response) }
             let batches = collectBatches()
             for response in batches { try await writer.write(response) }
-            if outbox.isEmpty, batches.isEmpty { await waitForWake() }
+            if outbox.isEmpty, batches.isEmpty { await wakeups.wait() }
         }
     }
 
@@ -229,20 +222,5 @@ final class GatewaySession: Sendable {
             }
         }
         return responses
-    }
-
-    private func waitForWake() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { state in
-                    if state.woken || Task.isCancelled { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            wake()
-        }
     }
 }

@@ -35,6 +35,7 @@ final class SubscriberQueue: Sendable {
     /// The keys the subscription asked for; `nil` for every key.
     let keys: Set<[UInt8]>?
     private let state: LockedValue<State>
+    private let readiness = WakeSignal()
 
     init(mode: Mode, capacity: Int, keys: Set<[UInt8]>?, snapshot: [StreamEntry], replay: [StreamEntry]) {
         self.mode = mode
@@ -51,7 +52,6 @@ final class SubscriberQueue: Sendable {
         var uncounted: Int
         var conflated: UInt64 = 0
         var ending: Ending?
-        var waiter: CheckedContinuation<Void, Never>?
         var onReady: (@Sendable () -> Void)?
 
         init(snapshot: [StreamEntry], queue: Deque<StreamEntry>) {
@@ -108,8 +108,8 @@ final class SubscriberQueue: Sendable {
 
     /// Appends messages from the hub, applying the mode when the queue is full. Never waits.
     func offer(_ entries: some Sequence<StreamEntry>) {
-        let (waiter, onReady) = state.withLock { state -> (CheckedContinuation<Void, Never>?, (@Sendable () -> Void)?) in
-            guard state.ending == nil else { return (nil, nil) }
+        let (ready, onReady) = state.withLock { state -> (Bool, (@Sendable () -> Void)?) in
+            guard state.ending == nil else { return (false, nil) }
             var appended = false
             for entry in entries {
                 state.queue.append(entry)
@@ -140,28 +140,27 @@ final class SubscriberQueue: Sendable {
                 }
                 if state.ending != nil { break }
             }
-            guard appended || state.ending != nil else { return (nil, nil) }
-            defer { state.waiter = nil }
-            return (state.waiter, state.onReady)
+            return (appended || state.ending != nil, state.onReady)
         }
-        waiter?.resume()
+        guard ready else { return }
+        readiness.wake()
         onReady?()
     }
 
     /// Ends the subscription. Queued messages are dropped; a writer waiting in ``next(max:)`` wakes.
     /// Only the first ending counts.
     func end(_ ending: Ending) {
-        let (waiter, onReady) = state.withLock { state -> (CheckedContinuation<Void, Never>?, (@Sendable () -> Void)?) in
-            guard state.ending == nil else { return (nil, nil) }
+        let (ended, onReady) = state.withLock { state -> (Bool, (@Sendable () -> Void)?) in
+            guard state.ending == nil else { return (false, nil) }
             state.end(ending)
-            defer { state.waiter = nil }
-            return (state.waiter, state.onReady)
+            return (true, state.onReady)
         }
-        waiter?.resume()
+        guard ended else { return }
+        readiness.wake()
         onReady?()
     }
 
-    /// Calls `onReady` whenever the queue gains output (messages or an ending), instead of waking a
+    /// Calls `onReady` whenever the queue gains output (messages or an ending), besides waking a
     /// waiter in ``next(max:)``. A session uses it to serve many queues from one writer.
     func notify(_ onReady: @escaping @Sendable () -> Void) {
         let ready = state.withLock { state in
@@ -196,27 +195,8 @@ final class SubscriberQueue: Sendable {
         while !Task.isCancelled {
             if let batch = try poll(max: max) { return batch }
             if hasEnded { return nil }
-            await waitForOutput()
+            await readiness.wait()
         }
         return nil
-    }
-
-    private func waitForOutput() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state in
-                    if state.hasOutput || Task.isCancelled { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state in
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
-        }
     }
 }
