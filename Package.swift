@@ -340,6 +340,7 @@ let package = Package(
                 "Switchyard",
                 "SwitchyardGateway",
                 "SwitchyardInMemory",
+                "SwitchyardKafka",
                 "SwitchyardTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -10,7 +10,7 @@ import Switchyard
 /// It serves `switchyard.v1.Gateway` (Subscribe, Session, Publish) and the standard `grpc.health.v1`
 /// health service on one HTTP/2 listener, in plaintext or TLS.
 ///
-/// Each topic is consumed once per gateway, in a private group from the latest message, and fanned out
+/// Each topic is consumed once per gateway, in a private group from the moment it starts, and fanned out
 /// to bounded subscriber queues (see ``GatewayLimits``), so instances share no state: to scale out, run
 /// more of them behind a load balancer, each reading the broker.
 ///
@@ -24,7 +24,7 @@ public final class GatewayServer: Service, Sendable {
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let hubs: TopicHubs
     private let publisher: GatewayPublisher
-    private let lifecycle = GatewayLifecycle()
+    private let shutdown = OneShotSignal()
     private let logger: Logger
 
     /// Creates a gateway over `backend`. Nothing listens until ``run()``.
@@ -50,9 +50,9 @@ public final class GatewayServer: Service, Sendable {
             publisher: publisher,
             tokens: configuration.accessTokens,
             limits: configuration.limits,
-            lifecycle: lifecycle
+            shutdown: shutdown
         )
-        server = GRPCServer(transport: transport, services: [gateway, HealthService(lifecycle: lifecycle)])
+        server = GRPCServer(transport: transport, services: [gateway, HealthService(shutdown: shutdown)])
     }
 
     /// The address the gateway listens on, once it does; with port 0, the port the system picked.
@@ -105,7 +105,7 @@ public final class GatewayServer: Service, Sendable {
 
     /// Begins shutdown without a ServiceLifecycle group: what a graceful shutdown signal does.
     public func beginShutdown() {
-        lifecycle.beginShutdown()
+        shutdown.fire()
         server.beginGracefulShutdown()
         Task { [hubs] in
             await hubs.close(
@@ -115,7 +115,7 @@ public final class GatewayServer: Service, Sendable {
     }
 
     private func finishShutdown() async {
-        lifecycle.beginShutdown()
+        shutdown.fire()
         await hubs.close(
             RPCError(code: .unavailable, message: "the gateway is shutting down; reconnect and resume from your last position")
         )

@@ -9,7 +9,7 @@ struct GatewayService: Switchyard_V1_Gateway.ServiceProtocol {
     let publisher: GatewayPublisher
     let tokens: AccessTokens
     let limits: GatewayLimits
-    let lifecycle: GatewayLifecycle
+    let shutdown: OneShotSignal
 
     func subscribe(
         request: ServerRequest<Switchyard_V1_SubscribeRequest>,
@@ -19,15 +19,17 @@ struct GatewayService: Switchyard_V1_Gateway.ServiceProtocol {
         try tokens.authorize(request.metadata, topic: topic)
         let hub = try await hubs.hub(for: topic)
         let (queue, started) = try hub.attach(request.message)
-        return StreamingServerResponse { writer in
+        return StreamingServerResponse { [limits, shutdown] writer in
             defer { hub.detach(queue) }
-            var first = Switchyard_V1_SubscribeResponse()
-            first.started = started
-            try await writer.write(first)
-            while let batch = try await queue.next(max: limits.maxBatchMessages) {
-                var response = Switchyard_V1_SubscribeResponse()
-                response.batch = batch.wire(subscriptionID: "")
-                try await writer.write(response)
+            try await runStream(until: shutdown) {
+                var first = Switchyard_V1_SubscribeResponse()
+                first.started = started
+                try await writer.write(first)
+                while let batch = try await queue.next(max: limits.maxBatchMessages) {
+                    var response = Switchyard_V1_SubscribeResponse()
+                    response.batch = batch.wire(subscriptionID: "")
+                    try await writer.write(response)
+                }
             }
             return [:]
         }
@@ -38,9 +40,12 @@ struct GatewayService: Switchyard_V1_Gateway.ServiceProtocol {
         context: ServerContext
     ) async throws -> StreamingServerResponse<Switchyard_V1_SessionResponse> {
         let scope = try tokens.scope(of: request.metadata)
-        return StreamingServerResponse { writer in
+        return StreamingServerResponse { [hubs, limits, shutdown] writer in
             let session = GatewaySession(hubs: hubs, scope: scope, limits: limits)
-            try await session.run(commands: request.messages, writer: writer, lifecycle: lifecycle)
+            defer { session.detachAll() }
+            try await runStream(until: shutdown) {
+                try await session.run(commands: request.messages, writer: writer)
+            }
             return [:]
         }
     }
@@ -50,25 +55,14 @@ struct GatewayService: Switchyard_V1_Gateway.ServiceProtocol {
         context: ServerContext
     ) async throws -> StreamingServerResponse<Switchyard_V1_PublishResponse> {
         let scope = try tokens.scope(of: request.metadata)
-        return StreamingServerResponse { writer in
-            try await withThrowingTaskGroup { group in
-                group.addTask {
-                    for try await item in request.messages {
-                        if let scope, !scope.allows(item.topic) {
-                            throw RPCError(code: .permissionDenied, message: "this token is not allowed topic '\(item.topic)'")
-                        }
-                        try await writer.write(await publisher.publish(item))
+        return StreamingServerResponse { [publisher, shutdown] writer in
+            try await runStream(until: shutdown) {
+                for try await item in request.messages {
+                    if let scope, !scope.allows(item.topic) {
+                        throw RPCError(code: .permissionDenied, message: "this token is not allowed topic '\(item.topic)'")
                     }
+                    try await writer.write(await publisher.publish(item))
                 }
-                group.addTask {
-                    await lifecycle.waitForShutdown()
-                    throw RPCError(
-                        code: .unavailable,
-                        message: "the gateway is shutting down; reconnect and resend every message not yet answered"
-                    )
-                }
-                try await group.next()
-                group.cancelAll()
             }
             return [:]
         }
@@ -145,7 +139,7 @@ final class GatewayPublisher: Sendable {
 /// The standard `grpc.health.v1.Health` service: `SERVING` for the whole server (`""`) and for
 /// `switchyard.v1.Gateway` until shutdown begins, then `NOT_SERVING`.
 struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
-    let lifecycle: GatewayLifecycle
+    let shutdown: OneShotSignal
     static let services: Set<String> = ["", "switchyard.v1.Gateway"]
 
     func check(
@@ -170,14 +164,18 @@ struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
             return
         }
         try await response.write(status)
-        guard !lifecycle.isShuttingDown else { return }
-        await lifecycle.waitForShutdown()
+        guard !shutdown.hasFired else { return }
+        do {
+            try await runStream(until: shutdown) { [shutdown] in await shutdown.wait() }
+        } catch let error as RPCError where error.code == .unavailable {
+            // Shutdown began: the watcher hears NOT_SERVING below.
+        }
         try await response.write(status)
     }
 
     private var status: Grpc_Health_V1_HealthCheckResponse {
         var response = Grpc_Health_V1_HealthCheckResponse()
-        response.status = lifecycle.isShuttingDown ? .notServing : .serving
+        response.status = shutdown.hasFired ? .notServing : .serving
         return response
     }
 }

@@ -28,6 +28,7 @@ final class GatewaySession: Sendable {
         var nextSubscription = 1
         var credit: UInt64 = 0
         var sentThrough: UInt64 = 0
+        var commandsEnded = false
         var ackedThrough: UInt64 = 0
 
         var window: UInt64 { credit - (sentThrough - ackedThrough) }
@@ -39,29 +40,41 @@ final class GatewaySession: Sendable {
         self.limits = limits
     }
 
-    /// Serves the session until the client closes its side, the task is cancelled, or the gateway
-    /// shuts down (`UNAVAILABLE`). Its subscriptions are detached on the way out.
+    /// Serves the session until the client closes its side of the stream (after writing the answers to
+    /// its commands), or until the task is cancelled.
+    ///
+    /// - Throws: `RPCError` `RESOURCE_EXHAUSTED` when the client sends commands faster than it reads
+    ///   their answers, past ``maxPendingResponses``.
     func run(
         commands: RPCAsyncSequence<Switchyard_V1_SessionRequest, any Error>,
-        writer: RPCWriter<Switchyard_V1_SessionResponse>,
-        lifecycle: GatewayLifecycle
+        writer: RPCWriter<Switchyard_V1_SessionResponse>
     ) async throws {
-        defer { detachAll() }
         try await withThrowingTaskGroup { group in
             group.addTask {
                 for try await command in commands {
+                    try self.checkBacklog()
                     await self.handle(command)
                 }
+                self.state.withLock { $0.commandsEnded = true }
+                self.wake()
             }
             group.addTask {
                 try await self.write(to: writer)
             }
-            group.addTask {
-                await lifecycle.waitForShutdown()
-                throw RPCError(code: .unavailable, message: "the gateway is shutting down; reconnect and subscribe again")
-            }
-            try await group.next()
-            group.cancelAll()
+            try await group.waitForAll()
+        }
+    }
+
+    /// How many answers and events may wait for a client that does not read before the session ends.
+    static let maxPendingResponses = 10_000
+
+    private func checkBacklog() throws(RPCError) {
+        let pending = state.withLock { $0.outbox.count }
+        guard pending < Self.maxPendingResponses else {
+            throw RPCError(
+                code: .resourceExhausted,
+                message: "\(pending) answers are waiting for this client to read them; read the session's responses while sending commands"
+            )
         }
     }
 
@@ -73,7 +86,8 @@ final class GatewaySession: Sendable {
         do throws(RPCError) {
             switch request.command {
             case .subscribe(let subscribe):
-                result.subscriptionID = try await self.subscribe(subscribe)
+                try await self.subscribe(subscribe, answering: result)
+                return
             case .unsubscribe(let unsubscribe):
                 try self.unsubscribe(unsubscribe.subscriptionID)
             case .ack(let ack):
@@ -84,7 +98,7 @@ final class GatewaySession: Sendable {
                 throw RPCError(code: .invalidArgument, message: "the command is empty: set subscribe, unsubscribe, ack or credit")
             }
         } catch {
-            result.errorCode = "\(error.code)"
+            result.errorCode = error.code.canonicalName
             result.errorMessage = error.message
         }
         var response = Switchyard_V1_SessionResponse()
@@ -92,7 +106,9 @@ final class GatewaySession: Sendable {
         send(response)
     }
 
-    private func subscribe(_ request: Switchyard_V1_SubscribeRequest) async throws(RPCError) -> String {
+    /// Starts a subscription. Its result, its `started` event and its registration with the writer happen
+    /// under one lock, so no batch of it can be written before they are.
+    private func subscribe(_ request: Switchyard_V1_SubscribeRequest, answering result: Switchyard_V1_CommandResult) async throws(RPCError) {
         if let scope, !scope.allows(request.topic) {
             throw RPCError(code: .permissionDenied, message: "this token is not allowed topic '\(request.topic)'")
         }
@@ -105,20 +121,24 @@ final class GatewaySession: Sendable {
         }
         let hub = try await hubs.hub(for: request.topic)
         let (queue, started) = try hub.attach(request)
-        let id = state.withLock { state in
+        state.withLock { state in
             defer { state.nextSubscription += 1 }
             let id = "s\(state.nextSubscription)"
+            var answer = result
+            answer.subscriptionID = id
+            var resultResponse = Switchyard_V1_SessionResponse()
+            resultResponse.result = answer
+            var startedEvent = started
+            startedEvent.subscriptionID = id
+            var startedResponse = Switchyard_V1_SessionResponse()
+            startedResponse.started = startedEvent
+            state.outbox.append(resultResponse)
+            state.outbox.append(startedResponse)
             state.subscriptions[id] = Subscription(hub: hub, queue: queue)
             state.turns.append(id)
-            return id
         }
-        var startedEvent = started
-        startedEvent.subscriptionID = id
-        var response = Switchyard_V1_SessionResponse()
-        response.started = startedEvent
-        send(response)
+        wake()
         queue.notify { [weak self] in self?.wake() }
-        return id
     }
 
     private func unsubscribe(_ id: String) throws(RPCError) {
@@ -148,7 +168,8 @@ final class GatewaySession: Sendable {
         }
     }
 
-    private func detachAll() {
+    /// Detaches every subscription of the session from its hub.
+    func detachAll() {
         let subscriptions = state.withLock { state in
             defer {
                 state.subscriptions = [:]
@@ -172,11 +193,12 @@ final class GatewaySession: Sendable {
 
     private func write(to writer: RPCWriter<Switchyard_V1_SessionResponse>) async throws {
         while !Task.isCancelled {
-            let outbox = state.withLock { state in
+            let (outbox, commandsEnded) = state.withLock { state in
                 defer { state.outbox = [] }
-                return state.outbox
+                return (state.outbox, state.commandsEnded)
             }
             for response in outbox { try await writer.write(response) }
+            if commandsEnded { return }
             let batches = collectBatches()
             for response in batches { try await writer.write(response) }
             if outbox.isEmpty, batches.isEmpty { await wakeups.wait() }
@@ -188,7 +210,7 @@ final class GatewaySession: Sendable {
         let (initialWindow, turns) = state.withLock { ($0.window, $0.turns) }
         var window = initialWindow
         var responses: [Switchyard_V1_SessionResponse] = []
-        for id in turns where window > 0 {
+        for id in turns {
             guard let subscription = state.withLock({ $0.subscriptions[id] }) else { continue }
             do {
                 guard var batch = try subscription.queue.poll(max: Int(min(window, UInt64(limits.maxBatchMessages)))) else {
@@ -208,7 +230,7 @@ final class GatewaySession: Sendable {
                 subscription.hub.detach(subscription.queue)
                 var ended = Switchyard_V1_SubscriptionEnded()
                 ended.subscriptionID = id
-                ended.code = "\(error.code)"
+                ended.code = error.code.canonicalName
                 ended.message = error.message
                 var response = Switchyard_V1_SessionResponse()
                 response.ended = ended

@@ -7,8 +7,9 @@ import Switchyard
 ///
 /// The hub never waits for a subscriber: it only appends under the queue's lock. When a slow client lets
 /// the queue reach its capacity, the subscription's mode decides:
-/// - conflated: the queue keeps only the latest message per key. If, after that, more than three
-///   quarters of the capacity are still distinct keys, the subscription ends with `RESOURCE_EXHAUSTED`
+/// - conflated: the queue keeps only the latest message per key (and every message without a key). If,
+///   after that, more than three quarters of the capacity are still queued, the subscription ends with
+///   `RESOURCE_EXHAUSTED`
 ///   (so conflation, which walks the queue, runs at most once per quarter-capacity of messages);
 /// - every message: the subscription ends with `RESOURCE_EXHAUSTED`.
 ///
@@ -63,9 +64,11 @@ final class SubscriberQueue: Sendable {
         var hasOutput: Bool { !snapshot.isEmpty || !queue.isEmpty || ending != nil }
 
         mutating func take(max: Int) -> Batch? {
+            guard max > 0 else { return nil }
             if !snapshot.isEmpty {
-                let batch = Batch(messages: snapshot.map(\.wire), isSnapshot: true, conflated: 0)
-                snapshot = []
+                let count = Swift.min(max, snapshot.count)
+                let batch = Batch(messages: snapshot.prefix(count).map(\.wire), isSnapshot: true, conflated: 0)
+                snapshot.removeFirst(count)
                 return batch
             }
             guard !queue.isEmpty else { return nil }
@@ -84,12 +87,13 @@ final class SubscriberQueue: Sendable {
             uncounted = 0
         }
 
-        /// Keeps the latest entry per key, in the order of those latest entries.
+        /// Keeps the latest entry per key, in the order of those latest entries. Messages without a key
+        /// are not conflated: each is kept.
         mutating func conflate() {
-            var seen = Set<[UInt8]?>()
+            var seen = Set<[UInt8]>()
             var kept: [StreamEntry] = []
             kept.reserveCapacity(queue.count)
-            for entry in queue.reversed() where seen.insert(entry.key).inserted {
+            for entry in queue.reversed() where entry.key.map({ seen.insert($0).inserted }) ?? true {
                 kept.append(entry)
             }
             conflated += UInt64(queue.count - kept.count)

@@ -5,7 +5,7 @@ import Switchyard
 
 /// One topic's stream in the gateway: a single backend consumer, fanned out to every subscription.
 ///
-/// The hub consumes in a private group at the latest position, so every gateway instance sees every
+/// The hub consumes in a private group from the moment it starts, so every gateway instance sees every
 /// message of the topic, and acknowledges each batch once it has been handed to the subscriber queues.
 /// It keeps the latest `replayWindowMessages` messages, numbered in arrival order, for resume and for
 /// `START_FROM_EARLIEST`, and the latest message per key (up to `lastValueKeys` keys) for snapshots.
@@ -72,12 +72,12 @@ final class TopicHub: Sendable {
                     if position.epoch != epoch {
                         started.recovery = .gapNotRecovered
                         started.detail = "the position is from another gateway process or an earlier run of this topic's stream; starting at the latest message"
-                    } else if position.sequence + 1 < oldest {
-                        started.recovery = .gapNotRecovered
-                        started.detail = "the position is older than this gateway's replay window of \(limits.replayWindowMessages) messages; starting at the latest message"
                     } else if position.sequence > state.lastSequence {
                         started.recovery = .gapNotRecovered
                         started.detail = "the position is ahead of this gateway's stream; starting at the latest message"
+                    } else if position.sequence < oldest - 1 {
+                        started.recovery = .gapNotRecovered
+                        started.detail = "the position is older than this gateway's replay window of \(limits.replayWindowMessages) messages; starting at the latest message"
                     } else {
                         started.recovery = .recovered
                         replay = state.window.filter { $0.sequence > position.sequence && Self.matches($0.key, keys) }

@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import Logging
 import Switchyard
@@ -40,22 +41,37 @@ final class TopicHubs: Sendable {
         }
         do {
             return try await starting.value
-        } catch let error as SwitchyardError {
+        } catch {
             state.withLock { state in
                 if state.starting[topic] == starting { state.starting[topic] = nil }
             }
-            throw RPCError(error, doing: "subscribing to topic '\(topic)'")
-        } catch let error as RPCError {
-            throw error
-        } catch {
-            throw RPCError(code: .internalError, message: "starting topic '\(topic)' failed: \(error)")
+            throw Self.status(error, topic: topic)
         }
     }
 
+    private static func status(_ error: any Error, topic: String) -> RPCError {
+        switch error {
+        case let error as SwitchyardError:
+            RPCError(error, doing: "subscribing to topic '\(topic)'")
+        case let error as RPCError:
+            error
+        default:
+            RPCError(code: .internalError, message: "starting topic '\(topic)' failed: \(error)")
+        }
+    }
+
+    /// Starts consuming `topic` from now. On a backend that can replay, the consumer starts at the first
+    /// message published at or after this moment rather than at `latest`, because a Kafka group is
+    /// assigned its partitions seconds after the consumer is made, and `latest` would then skip what was
+    /// published in between: a subscriber told its subscription started would miss those messages.
     private func start(_ topic: String) async throws -> TopicHub {
+        let start: StartPosition =
+            backend.capabilities.contains(.replay)
+            ? .timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down)))
+            : .latest
         let consumer = try await backend.makeConsumer(
             topic: topic,
-            options: ConsumerOptions(group: nil, startPosition: .latest, prefetch: limits.maxBatchMessages * 4),
+            options: ConsumerOptions(group: nil, startPosition: start, prefetch: limits.maxBatchMessages * 4),
             logger: logger
         )
         let hub = TopicHub(topic: topic, consumer: consumer, limits: limits, logger: logger)

@@ -7,14 +7,14 @@ import SwitchyardTestSupport
 import Testing
 
 /// A gateway on an in-memory backend, served in this process on a free loopback port.
-struct RunningGateway {
-    let backend: InMemoryBackend
+struct RunningGateway<Backend: MessagingBackend> {
+    let backend: Backend
     let server: GatewayServer
     let address: GatewayAddress
     let serving: Task<Void, any Error>
 
     static func start(
-        backend: InMemoryBackend = InMemoryBackend(),
+        backend: Backend,
         configure: (inout GatewayConfiguration) -> Void = { _ in }
     ) async throws -> RunningGateway {
         var configuration = GatewayConfiguration(listen: GatewayAddress(host: "127.0.0.1", port: 0))
@@ -82,4 +82,11 @@ enum GatewayPeer {
 
 struct PeerFailed: Error, CustomStringConvertible {
     let description: String
+}
+
+extension RunningGateway where Backend == InMemoryBackend {
+    /// A gateway on a fresh in-memory backend.
+    static func start(configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws -> RunningGateway {
+        try await start(backend: InMemoryBackend(), configure: configure)
+    }
 }

@@ -2,6 +2,8 @@ import Foundation
 import Switchyard
 import SwitchyardGateway
 import SwitchyardInMemory
+import SwitchyardKafka
+import Logging
 import SwitchyardTestSupport
 import Testing
 
@@ -74,6 +76,18 @@ struct GatewayTests {
         #expect(result["second"] as? [String] == (5..<10).map { "p\($0)" })
         #expect(result["foreignRecovery"] as? String == "RECOVERY_GAP_NOT_RECOVERED")
         #expect((result["foreignDetail"] as? String)?.contains("another gateway process") == true)
+        #expect(result["aheadRecovery"] as? String == "RECOVERY_GAP_NOT_RECOVERED")
+    }
+
+    @Test func aSessionSnapshotIsSentWithinTheCreditGranted() async throws {
+        let gateway = try await RunningGateway.start()
+        try await gateway.backend.ensureTopic(TopicSpec(name: "board2"))
+        let result = try await GatewayPeer.run("snapshot_credit", gateway.address)
+        try await gateway.stop()
+
+        #expect((result["first"] as? [String])?.count == 1)
+        #expect(result["all"] as? [String] == ["a-price", "b-price", "c-price"])
+        #expect(result["snapshot"] as? Bool == true)
     }
 
     @Test func aSessionSendsNoMoreThanItsCreditAndHonoursAcksAndUnsubscribe() async throws {
@@ -93,9 +107,9 @@ struct GatewayTests {
         let results = try #require(result["results"] as? [String: String])
         #expect(results["2"] == "OK")
         #expect(results["3"] == "OK")
-        #expect(results["4"] == "invalidArgument")
+        #expect(results["4"] == "INVALID_ARGUMENT")
         #expect(results["5"] == "OK")
-        #expect(results["7"] == "notFound")
+        #expect(results["7"] == "NOT_FOUND")
     }
 
     @Test(arguments: ["every", "conflated"])
@@ -192,5 +206,68 @@ struct GatewayTests {
             """
         let finished = try await ChildProcess.run("/bin/sh", ["-c", script], within: .seconds(60))
         try #require(finished.termination.succeeded, "openssl: \(finished.errors)")
+    }
+}
+
+/// The gateway on the Kafka backend, over an in-process librdkafka mock cluster, driven by grpcio.
+@Suite(.serialized)
+struct KafkaGatewayTests {
+    @Test func aKeyedSubscriptionOnKafkaGetsExactlyItsKeyInOrderAndEveryPublishAckIsConsumable() async throws {
+        let quiet = Logger(label: "gateway-kafka-test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let cluster = try await KafkaMockCluster.start(brokers: 1, logger: quiet)
+        let backend = KafkaBackend(
+            configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: KafkaMockCluster.clientProperties),
+            mockCluster: cluster,
+            logger: quiet
+        )
+        try await backend.ensureTopic(TopicSpec(name: "prices", partitions: 3))
+        let gateway = try await RunningGateway.start(backend: backend)
+        let result = try await GatewayPeer.run("filtered", gateway.address)
+        try await gateway.stop()
+
+        #expect(result["received"] as? [String] == stride(from: 0, to: 21, by: 3).map { "BTC-USD:\($0)" })
+        #expect(result["errors"] as? [String] == [])
+        let acked = try #require(result["acks"] as? [String])
+        #expect(acked.count == 21)
+        let consumer = try await backend.makeConsumer(topic: "prices", options: ConsumerOptions(startPosition: .earliest))
+        var consumed: [String] = []
+        while consumed.count < acked.count {
+            let batch = try await consumer.receive(max: 100, timeout: .seconds(15))
+            if batch.isEmpty { break }
+            consumed += batch.map(\.message.id)
+            try await consumer.ack(batch)
+        }
+        try await consumer.close()
+        try await backend.shutdown()
+        await cluster.shutdown()
+        #expect(Set(consumed) == Set(acked))
+    }
+}
+
+extension GatewayTests {
+    @Test func shutdownDoesNotWaitForAClientThatStoppedReading() async throws {
+        let gateway = try await RunningGateway.start()
+        try await gateway.backend.ensureTopic(TopicSpec(name: "flood"))
+        let go = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-go-\(UUID())").path
+        let peer = try ChildProcess(
+            "/usr/bin/env",
+            ["python3"] + GatewayPeer.arguments("slow", gateway.address, ["conflated", go]),
+            environment: GatewayPeer.environment(token: nil, ca: nil)
+        )
+        #expect(try await peer.nextLines(1, within: .seconds(60)) == ["ready"])
+        let producer = try await gateway.backend.makeProducer()
+        let payload = [UInt8](repeating: 0x62, count: 1000)
+        for round in 0..<40 {
+            let batch = (0..<500).map { index in Message(key: Array("key-\(round)-\(index)".utf8), payload: payload) }
+            _ = try await producer.send(batch, to: "flood")
+        }
+        try await producer.close()
+        try await gateway.stop()
+        #expect(FileManager.default.createFile(atPath: go, contents: nil))
+        let lines = try await peer.remainingLines(within: .seconds(60))
+        _ = try await peer.termination(within: .seconds(10))
+        try? FileManager.default.removeItem(atPath: go)
+        let result = try GatewayPeer.decode(lines.last ?? "", scenario: "slow", errors: "")
+        #expect(["UNAVAILABLE", "RESOURCE_EXHAUSTED"].contains(result["status"] as? String ?? ""))
     }
 }

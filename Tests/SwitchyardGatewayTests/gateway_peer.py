@@ -123,7 +123,14 @@ def resume():
     call = stub.Subscribe(foreign, metadata=METADATA, timeout=10)
     gap = next(iter(call)).started
     call.cancel()
+    epoch = pb.StreamPosition.FromString(first[-1][2]).epoch
+    ahead = pb.SubscribeRequest(topic="ticks", start=pb.START_FROM_POSITION,
+                                resume_from=pb.StreamPosition(epoch=epoch, sequence=2**64 - 1).SerializeToString())
+    call = stub.Subscribe(ahead, metadata=METADATA, timeout=10)
+    beyond = next(iter(call)).started
+    call.cancel()
     return {
+        "aheadRecovery": pb.Recovery.Name(beyond.recovery),
         "first": [p for _, p, _ in first],
         "recovery": pb.Recovery.Name(started.recovery),
         "second": [p for _, p, _ in second],
@@ -214,6 +221,39 @@ def session():
     }
 
 
+def snapshot_credit():
+    """A session with credit 1 subscribes with a snapshot of 3 keys: it gets 1 message, then the rest."""
+    stub = rpc.GatewayStub(channel())
+    warm = stub.Subscribe(pb.SubscribeRequest(topic="board2"), metadata=METADATA, timeout=30)
+    next(iter(warm))
+    publish(stub, "board2", [(k, f"{k}-price") for k in ("a", "b", "c")])
+    time.sleep(0.5)
+    commands = queue.Queue()
+    commands.put(pb.SessionRequest(command_id=1, credit=pb.Credit(messages=1)))
+    commands.put(pb.SessionRequest(command_id=2, subscribe=pb.SubscribeRequest(topic="board2", snapshot=True)))
+    call = stub.Session(iter(commands.get, None), metadata=METADATA, timeout=30)
+    received = []
+
+    def reader():
+        try:
+            for response in call:
+                if response.WhichOneof("event") == "batch":
+                    received.extend((m.payload.decode(), response.batch.snapshot) for m in response.batch.messages)
+        except grpc.RpcError:
+            pass
+
+    threading.Thread(target=reader, daemon=True).start()
+    time.sleep(1.0)
+    first = list(received)
+    commands.put(pb.SessionRequest(command_id=3, credit=pb.Credit(messages=5)))
+    time.sleep(1.0)
+    commands.put(None)
+    warm.cancel()
+    call.cancel()
+    return {"first": [p for p, _ in first], "all": sorted(p for p, _ in received),
+            "snapshot": all(flag for _, flag in received)}
+
+
 def slow():
     """Subscribes, says `ready`, reads nothing until the file args[1] exists, then reads to the end."""
     mode = pb.DELIVERY_MODE_EVERY_MESSAGE if args[0] == "every" else pb.DELIVERY_MODE_CONFLATED
@@ -257,6 +297,6 @@ def tls():
     return {"subscribe": status_of(first_event)}
 
 
-SCENARIOS = {"filtered": filtered, "authorization": authorization, "resume": resume, "session": session,
+SCENARIOS = {"filtered": filtered, "snapshot_credit": snapshot_credit, "authorization": authorization, "resume": resume, "session": session,
              "slow": slow, "health": health, "tls": tls}
 print(json.dumps(SCENARIOS[scenario]()), flush=True)
