@@ -13,7 +13,8 @@ public struct DemoCommand: AsyncParsableCommand {
             keyed by symbol. Two consumer groups read every trade: one builds 1-second OHLCV candles, \
             one keeps the board, redrawn in place on a terminal. After --seconds the feed stops, both \
             groups drain, and a summary line reports published, consumed, lost and duplicated messages \
-            and the p99 publish-to-consume latency. The command fails when any message was lost. With \
+            and the p99 publish-to-consume latency. A gRPC gateway on a loopback port serves the same \
+            prices to a gRPC subscriber in the same run, and the summary adds what it delivered and lost. The command fails when any message was lost. With \
             --backend kafka and no kafka.bootstrapServers it runs on a 3-broker mock cluster started in \
             this process for the demo's duration.
             """
@@ -48,10 +49,24 @@ public struct DemoCommand: AsyncParsableCommand {
     public func run(io: CommandIO) async throws {
         let configuration = PricePipeline.Configuration(seconds: seconds, symbols: symbols, seed: seed ?? UInt64.random(in: 0...UInt64.max))
         let output = DemoOutput(isTerminal: io.output.isTerminal) { io.output.write($0) }
-        let summary = try await CommandSession.run(global, io: io, mockKafkaBrokers: 3) { session in
-            try await PricePipeline.run(backend: session.client.backend, configuration: configuration, output: output, logger: session.logger)
+        let (summary, gatewayDelivered) = try await CommandSession.run(global, io: io, mockKafkaBrokers: 3) { session in
+            let backend = session.client.backend
+            let gateway = try await DemoGateway.start(
+                backend: backend,
+                topic: TopicSpec(name: configuration.topic.name, partitions: configuration.partitions),
+                logger: session.logger
+            )
+            let summary: PipelineSummary
+            do {
+                summary = try await PricePipeline.run(backend: backend, configuration: configuration, output: output, logger: session.logger)
+            } catch {
+                _ = await gateway.finish(published: 0, timeout: .zero)
+                throw error
+            }
+            return (summary, await gateway.finish(published: summary.published, timeout: configuration.drainTimeout))
         }
-        io.output.write((summary.groupLines + [summary.line]).joined(separator: "\n") + "\n")
+        let gatewayLine = " gateway_delivered=\(gatewayDelivered) gateway_lost=\(max(0, summary.published - gatewayDelivered))"
+        io.output.write((summary.groupLines + [summary.line + gatewayLine]).joined(separator: "\n") + "\n")
         if summary.lost > 0 {
             throw ExitCode.failure
         }

@@ -86,6 +86,7 @@ private let kcat = "/usr/bin/kcat"
         #expect(summary.hasPrefix("summary published="), "\(summary)")
         #expect(summary.contains(" lost=0 "), "\(summary)")
         #expect(!summary.contains("published=0 "), "\(summary)")
+        #expect(summary.hasSuffix(" gateway_lost=0"), "the gateway's gRPC subscriber gets every price: \(summary)")
     }
 
     @Test func benchOnKafkaMeasuresSwitchyardAndTheRawLibrdkafkaBaselineOnOneCluster() async throws {
