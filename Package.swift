@@ -341,6 +341,7 @@ let package = Package(
                 "SwitchyardGateway",
                 "SwitchyardInMemory",
                 "SwitchyardKafka",
+                "SwitchyardCLI",
                 "SwitchyardTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -39,6 +39,9 @@ public final class ChildProcess {
     private let errorText: AsyncStream<String>
     private let termination: AsyncStream<Termination>
 
+    /// The child's process id, for reading its `/proc` entries.
+    public var processIdentifier: Int32 { process.processIdentifier }
+
     /// Starts `executable` with `arguments`, writes `input` to its standard input and closes it.
     ///
     /// `environment`, when given, replaces the test's environment. Fails when `executable` does not

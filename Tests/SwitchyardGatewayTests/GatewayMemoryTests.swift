@@ -1,0 +1,91 @@
+import Foundation
+import SwitchyardGateway
+import SwitchyardTestSupport
+import Testing
+
+/// `switchyard gateway` as its own process, on Kafka (a `switchyard kafka-mock` cluster in a third
+/// process, which holds the topic's log), so that the gateway's resident memory can be read alone.
+@Suite(.serialized)
+struct GatewayMemoryTests {
+    /// The bound this test holds the gateway to while 200,000 messages of 1 KiB (about 200 MiB) are
+    /// published (by `switchyard produce`, straight to the cluster) past two clients that do not read: its replay window (10,000 messages), the queues of
+    /// the two subscriptions (1,024 each), and the process's own working set.
+    static let residentBoundMiB = 160
+
+    @Test func twoStalledClientsCannotMakeTheGatewayBufferTheStream() async throws {
+        let cluster = try ChildProcess(try Self.switchyardPath(), ["kafka-mock", "--brokers", "1", "--topic", "flood:1"])
+        let servers = try #require(try await cluster.nextLines(1, within: .seconds(60)).first)
+        let gateway = try ChildProcess(
+            try Self.switchyardPath(),
+            ["gateway", "--listen", "127.0.0.1:0", "--topic", "flood", "--queue-capacity", "1024", "--backend", "kafka", "--set", "kafka.bootstrapServers=\(servers)"]
+        )
+        let listening = try #require(try await gateway.nextLines(1, within: .seconds(60)).first)
+        #expect(listening.hasPrefix("listening on 127.0.0.1:"))
+        let address = try GatewayAddress(parsing: String(listening.dropFirst("listening on ".count)))
+        let go = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-memory-go-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: go) }
+        let every = try ChildProcess("/usr/bin/env", ["python3"] + GatewayPeer.arguments("slow", address, ["every", go]))
+        let conflated = try ChildProcess("/usr/bin/env", ["python3"] + GatewayPeer.arguments("slow", address, ["conflated", go]))
+        #expect(try await every.nextLines(1, within: .seconds(60)) == ["ready"])
+        #expect(try await conflated.nextLines(1, within: .seconds(60)) == ["ready"])
+
+        let pid = gateway.processIdentifier
+        let sampler = Task {
+            var peak = 0
+            while !Task.isCancelled {
+                peak = max(peak, Self.residentKiB(of: pid))
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return peak
+        }
+        let kafka = ["--backend", "kafka", "--set", "kafka.bootstrapServers=\(servers)"]
+        let flood = try await ChildProcess.run(
+            try Self.switchyardPath(),
+            ["produce", "--topic", "flood", "--key", "BTC-USD", "--count", "200000", "--size", "1024"] + kafka,
+            within: .seconds(300)
+        )
+        let end = try await ChildProcess.run(
+            try Self.switchyardPath(),
+            ["produce", "--topic", "flood", "--key", "END"] + kafka,
+            input: "end\n",
+            within: .seconds(60)
+        )
+        #expect(flood.termination.succeeded, "\(flood.errors)")
+        #expect(end.termination.succeeded, "\(end.errors)")
+        try await Task.sleep(for: .seconds(2))
+        sampler.cancel()
+        let peakMiB = await sampler.value / 1024
+
+        #expect(FileManager.default.createFile(atPath: go, contents: nil))
+        let everyResult = try GatewayPeer.decode(try await every.remainingLines(within: .seconds(120)).last ?? "", scenario: "slow", errors: "")
+        let conflatedResult = try GatewayPeer.decode(try await conflated.remainingLines(within: .seconds(120)).last ?? "", scenario: "slow", errors: "")
+        gateway.send(SIGTERM)
+        let ended = try await gateway.termination(within: .seconds(30))
+
+        print("gateway peak RSS \(peakMiB) MiB while 200,000 x 1 KiB were published past two stalled clients")
+        #expect(peakMiB < Self.residentBoundMiB, "peak resident memory \(peakMiB) MiB")
+        #expect(everyResult["status"] as? String == "RESOURCE_EXHAUSTED")
+        #expect(conflatedResult["status"] as? String == "OK", "\(conflatedResult)")
+        #expect((conflatedResult["conflated"] as? Int ?? 0) > 0)
+        #expect(ended.succeeded, "SIGTERM is a graceful shutdown: \(ended)")
+        cluster.send(SIGTERM)
+        _ = try await cluster.termination(within: .seconds(30))
+    }
+
+    private static func residentKiB(of pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// The `switchyard` executable, built next to the test bundle.
+    private static func switchyardPath() throws -> String {
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [products, products.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("switchyard").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw PeerFailed(description: "switchyard was not found next to \(CommandLine.arguments[0]); swift test builds it")
+    }
+}
