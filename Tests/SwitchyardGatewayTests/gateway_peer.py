@@ -162,13 +162,16 @@ def session():
 
     threading.Thread(target=reader, daemon=True).start()
 
-    def wait_for(kind, seconds=10):
+    def events_within(seconds):
         deadline = time.time() + seconds
         while time.time() < deadline:
             try:
-                event = events.get(timeout=max(0.01, deadline - time.time()))
+                yield events.get(timeout=max(0.01, deadline - time.time()))
             except queue.Empty:
-                break
+                return
+
+    def wait_for(kind, seconds=10):
+        for event in events_within(seconds):
             if event.WhichOneof("event") == kind:
                 return event
             pending.append(event)
@@ -176,12 +179,7 @@ def session():
 
     def messages_within(seconds):
         got = []
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            try:
-                event = events.get(timeout=max(0.01, deadline - time.time()))
-            except queue.Empty:
-                break
+        for event in events_within(seconds):
             if event.WhichOneof("event") == "batch":
                 got += [(m.sequence, m.payload.decode()) for m in event.batch.messages]
             else:
