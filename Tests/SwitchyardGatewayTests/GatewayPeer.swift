@@ -48,10 +48,12 @@ enum GatewayPeer {
         [script, protoDirectory, scenario, "\(address)"] + extra
     }
 
-    static func environment(token: String?, ca: String?) -> [String: String] {
+    static func environment(token: String?, ca: String?, clientCertificate: (cert: String, key: String)? = nil) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["GATEWAY_TOKEN"] = token
         environment["GATEWAY_CA"] = ca
+        environment["GATEWAY_CLIENT_CERT"] = clientCertificate?.cert
+        environment["GATEWAY_CLIENT_KEY"] = clientCertificate?.key
         return environment
     }
 
@@ -60,12 +62,13 @@ enum GatewayPeer {
         _ address: GatewayAddress,
         _ extra: [String] = [],
         token: String? = nil,
-        ca: String? = nil
+        ca: String? = nil,
+        clientCertificate: (cert: String, key: String)? = nil
     ) async throws -> [String: Any] {
         let finished = try await ChildProcess.run(
             "/usr/bin/env",
             ["python3"] + arguments(scenario, address, extra),
-            environment: environment(token: token, ca: ca),
+            environment: environment(token: token, ca: ca, clientCertificate: clientCertificate),
             within: .seconds(90)
         )
         #expect(finished.termination.succeeded, "gateway_peer.py \(scenario): \(finished.termination)\n\(finished.errors)")

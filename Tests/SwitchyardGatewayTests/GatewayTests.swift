@@ -148,10 +148,8 @@ struct GatewayTests {
     }
 
     @Test func tlsWithTheRightCAWorksAndAWrongCAIsRefused() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-tls-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try await makeCertificates()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try await makeCertificates(in: directory)
         let gateway = try await RunningGateway.start { configuration in
             configuration.listen = GatewayAddress(host: "127.0.0.1", port: 0)
             configuration.tls = GatewayTLS(certificateChainPath: "\(directory)/server.pem", privateKeyPath: "\(directory)/server.key")
@@ -163,6 +161,31 @@ struct GatewayTests {
         try await gateway.stop()
         #expect(trusted["subscribe"] as? String == "OK")
         #expect(untrusted["subscribe"] as? String == "UNAVAILABLE")
+    }
+
+    @Test func mutualTLSAcceptsAClientCertificateFromTheClientCAAndRefusesNone() async throws {
+        let directory = try await makeCertificates()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let gateway = try await RunningGateway.start { configuration in
+            configuration.tls = GatewayTLS(
+                certificateChainPath: "\(directory)/server.pem",
+                privateKeyPath: "\(directory)/server.key",
+                clientCAPath: "\(directory)/ca.pem"
+            )
+        }
+        try await gateway.backend.ensureTopic(TopicSpec(name: "prices"))
+        let address = GatewayAddress(host: "localhost", port: gateway.address.port)
+        let withCertificate = try await GatewayPeer.run(
+            "tls", address, ca: "\(directory)/ca.pem", clientCertificate: ("\(directory)/client.pem", "\(directory)/client.key")
+        )
+        let withOtherCertificate = try await GatewayPeer.run(
+            "tls", address, ca: "\(directory)/ca.pem", clientCertificate: ("\(directory)/other-client.pem", "\(directory)/other-client.key")
+        )
+        let withoutCertificate = try await GatewayPeer.run("tls", address, ca: "\(directory)/ca.pem")
+        try await gateway.stop()
+        #expect(withCertificate["subscribe"] as? String == "OK")
+        #expect(withOtherCertificate["subscribe"] as? String == "UNAVAILABLE")
+        #expect(withoutCertificate["subscribe"] as? String == "UNAVAILABLE")
     }
 
     @Test func aPortInUseIsAClearError() async throws {
@@ -180,8 +203,12 @@ struct GatewayTests {
         try await first.stop()
     }
 
-    /// A CA, a server certificate for localhost signed by it, and an unrelated second CA, made by openssl.
-    private func makeCertificates(in directory: String) async throws {
+    /// A CA, a server certificate for localhost and a client certificate signed by it, and an unrelated
+    /// second CA with a client certificate of its own, made by openssl.
+    /// - Returns: the new directory that holds them; the caller removes it.
+    private func makeCertificates() async throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-tls-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let script = """
             set -e
             cd '\(directory)'
@@ -190,9 +217,14 @@ struct GatewayTests {
             openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr 2>/dev/null
             printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext
             openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.pem 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -subj /CN=board-client -keyout client.key -out client.csr 2>/dev/null
+            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -subj /CN=stranger -keyout other-client.key -out other-client.csr 2>/dev/null
+            openssl x509 -req -in other-client.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -days 2 -out other-client.pem 2>/dev/null
             """
         let finished = try await ChildProcess.run("/bin/sh", ["-c", script], within: .seconds(60))
         try #require(finished.termination.succeeded, "openssl: \(finished.errors)")
+        return directory
     }
 }
 

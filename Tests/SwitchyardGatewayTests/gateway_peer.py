@@ -32,8 +32,15 @@ METADATA = [("authorization", f"Bearer {TOKEN}")] if TOKEN else None
 def channel():
     ca = os.environ.get("GATEWAY_CA")
     if ca:
-        with open(ca, "rb") as pem:
-            credentials = grpc.ssl_channel_credentials(root_certificates=pem.read())
+        def read(name):
+            path = os.environ.get(name)
+            if not path:
+                return None
+            with open(path, "rb") as pem:
+                return pem.read()
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=read("GATEWAY_CA"), private_key=read("GATEWAY_CLIENT_KEY"),
+            certificate_chain=read("GATEWAY_CLIENT_CERT"))
         return grpc.secure_channel(address, credentials)
     return grpc.insecure_channel(address)
 
