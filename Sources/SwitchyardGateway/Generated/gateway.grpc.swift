@@ -108,8 +108,8 @@ extension Switchyard_V1_Gateway {
         /// > Streams the messages of one topic. The first response is always `started`; then come batches.
         /// > 
         /// > The stream ends with:
-        /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or when
-        /// >   more distinct keys are pending than the queue holds in DELIVERY_MODE_CONFLATED;
+        /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or, in
+        /// >   DELIVERY_MODE_CONFLATED, when conflating a full queue still leaves more than three quarters of it;
         /// > - UNAVAILABLE when the gateway shuts down or its backend fails: reconnect, with `resume_from` set
         /// >   to the last position received;
         /// > - UNAUTHENTICATED or PERMISSION_DENIED when the token is missing, unknown or not scoped to the topic.
@@ -181,8 +181,8 @@ extension Switchyard_V1_Gateway {
         /// > Streams the messages of one topic. The first response is always `started`; then come batches.
         /// > 
         /// > The stream ends with:
-        /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or when
-        /// >   more distinct keys are pending than the queue holds in DELIVERY_MODE_CONFLATED;
+        /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or, in
+        /// >   DELIVERY_MODE_CONFLATED, when conflating a full queue still leaves more than three quarters of it;
         /// > - UNAVAILABLE when the gateway shuts down or its backend fails: reconnect, with `resume_from` set
         /// >   to the last position received;
         /// > - UNAUTHENTICATED or PERMISSION_DENIED when the token is missing, unknown or not scoped to the topic.
@@ -252,8 +252,8 @@ extension Switchyard_V1_Gateway {
         /// > Streams the messages of one topic. The first response is always `started`; then come batches.
         /// > 
         /// > The stream ends with:
-        /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or when
-        /// >   more distinct keys are pending than the queue holds in DELIVERY_MODE_CONFLATED;
+        /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or, in
+        /// >   DELIVERY_MODE_CONFLATED, when conflating a full queue still leaves more than three quarters of it;
         /// > - UNAVAILABLE when the gateway shuts down or its backend fails: reconnect, with `resume_from` set
         /// >   to the last position received;
         /// > - UNAUTHENTICATED or PERMISSION_DENIED when the token is missing, unknown or not scoped to the topic.
@@ -440,8 +440,8 @@ extension Switchyard_V1_Gateway {
         /// > Streams the messages of one topic. The first response is always `started`; then come batches.
         /// > 
         /// > The stream ends with:
-        /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or when
-        /// >   more distinct keys are pending than the queue holds in DELIVERY_MODE_CONFLATED;
+        /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or, in
+        /// >   DELIVERY_MODE_CONFLATED, when conflating a full queue still leaves more than three quarters of it;
         /// > - UNAVAILABLE when the gateway shuts down or its backend fails: reconnect, with `resume_from` set
         /// >   to the last position received;
         /// > - UNAUTHENTICATED or PERMISSION_DENIED when the token is missing, unknown or not scoped to the topic.
@@ -536,8 +536,8 @@ extension Switchyard_V1_Gateway {
         /// > Streams the messages of one topic. The first response is always `started`; then come batches.
         /// > 
         /// > The stream ends with:
-        /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or when
-        /// >   more distinct keys are pending than the queue holds in DELIVERY_MODE_CONFLATED;
+        /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or, in
+        /// >   DELIVERY_MODE_CONFLATED, when conflating a full queue still leaves more than three quarters of it;
         /// > - UNAVAILABLE when the gateway shuts down or its backend fails: reconnect, with `resume_from` set
         /// >   to the last position received;
         /// > - UNAUTHENTICATED or PERMISSION_DENIED when the token is missing, unknown or not scoped to the topic.
@@ -647,8 +647,8 @@ extension Switchyard_V1_Gateway.ClientProtocol {
     /// > Streams the messages of one topic. The first response is always `started`; then come batches.
     /// > 
     /// > The stream ends with:
-    /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or when
-    /// >   more distinct keys are pending than the queue holds in DELIVERY_MODE_CONFLATED;
+    /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or, in
+    /// >   DELIVERY_MODE_CONFLATED, when conflating a full queue still leaves more than three quarters of it;
     /// > - UNAVAILABLE when the gateway shuts down or its backend fails: reconnect, with `resume_from` set
     /// >   to the last position received;
     /// > - UNAUTHENTICATED or PERMISSION_DENIED when the token is missing, unknown or not scoped to the topic.
@@ -742,8 +742,8 @@ extension Switchyard_V1_Gateway.ClientProtocol {
     /// > Streams the messages of one topic. The first response is always `started`; then come batches.
     /// > 
     /// > The stream ends with:
-    /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or when
-    /// >   more distinct keys are pending than the queue holds in DELIVERY_MODE_CONFLATED;
+    /// > - RESOURCE_EXHAUSTED when the subscriber's queue is full in DELIVERY_MODE_EVERY_MESSAGE, or, in
+    /// >   DELIVERY_MODE_CONFLATED, when conflating a full queue still leaves more than three quarters of it;
     /// > - UNAVAILABLE when the gateway shuts down or its backend fails: reconnect, with `resume_from` set
     /// >   to the last position received;
     /// > - UNAUTHENTICATED or PERMISSION_DENIED when the token is missing, unknown or not scoped to the topic.
