@@ -148,16 +148,3 @@ public struct SubscribeCommand: AsyncParsableCommand {
         return environment["SWITCHYARD_GATEWAY_TOKEN"]
     }
 }
-
-extension Message {
-    /// A gateway message as a core message, for printing.
-    fileprivate init(_ wire: Switchyard_V1_GatewayMessage) {
-        self.init(
-            id: wire.id,
-            key: wire.hasKey ? [UInt8](wire.key) : nil,
-            payload: [UInt8](wire.payload),
-            headers: wire.headers.map { MessageHeader(name: $0.name, value: [UInt8]($0.value)) },
-            publishedAt: wire.hasPublishedAt ? wire.publishedAt.seconds * 1_000_000 + Int64(wire.publishedAt.nanos / 1000) : nil
-        )
-    }
-}

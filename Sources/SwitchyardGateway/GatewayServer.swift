@@ -104,14 +104,12 @@ public final class GatewayServer: Service, Sendable {
     }
 
     /// Begins shutdown without a ServiceLifecycle group: what a graceful shutdown signal does.
+    ///
+    /// Every open stream races this signal and ends with `UNAVAILABLE`; ``run()`` then closes the hubs
+    /// and the producer once the server has stopped.
     public func beginShutdown() {
         shutdown.fire()
         server.beginGracefulShutdown()
-        Task { [hubs] in
-            await hubs.close(
-                RPCError(code: .unavailable, message: "the gateway is shutting down; reconnect and resume from your last position")
-            )
-        }
     }
 
     private func finishShutdown() async {

@@ -67,19 +67,28 @@ struct StreamPosition: Sendable, Hashable {
 }
 
 extension Switchyard.Message {
-    /// The message a `Publish` request carries, with a fresh id when the request has none.
+    /// A gateway message as a core message: a fresh id when it has none, and its `published_at` when
+    /// set. `position` and `sequence` are the gateway's, not the message's, and are dropped.
+    package init(_ wire: Switchyard_V1_GatewayMessage) {
+        self.init(
+            id: wire.id.isEmpty ? MessageID.generate() : wire.id,
+            key: wire.hasKey ? [UInt8](wire.key) : nil,
+            payload: [UInt8](wire.payload),
+            headers: wire.headers.map { MessageHeader(name: $0.name, value: [UInt8]($0.value)) },
+            publishedAt: wire.hasPublishedAt ? wire.publishedAt.seconds * 1_000_000 + Int64(wire.publishedAt.nanos / 1000) : nil
+        )
+    }
+
+    /// The message a `Publish` request carries. Its `published_at` is ignored: the producer stamps the
+    /// send time.
     ///
     /// - Throws: `SwitchyardError` `invalidMessage` when the request has no message.
     init(publishing request: Switchyard_V1_PublishRequest) throws(SwitchyardError) {
         guard request.hasMessage else {
             throw SwitchyardError(.invalidMessage, "the publish request has no message: set PublishRequest.message")
         }
-        let wire = request.message
-        self.init(
-            id: wire.id.isEmpty ? MessageID.generate() : wire.id,
-            key: wire.hasKey ? [UInt8](wire.key) : nil,
-            payload: [UInt8](wire.payload),
-            headers: wire.headers.map { MessageHeader(name: $0.name, value: [UInt8]($0.value)) }
-        )
+        var wire = request.message
+        wire.clearPublishedAt()
+        self.init(wire)
     }
 }

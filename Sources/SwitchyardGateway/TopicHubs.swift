@@ -95,10 +95,7 @@ final class TopicHubs: Sendable {
     private func forget(_ hub: TopicHub) {
         state.withLock { state in
             state.running[ObjectIdentifier(hub)] = nil
-            if let task = state.starting[hub.topic], !state.isClosed {
-                state.starting[hub.topic] = nil
-                task.cancel()
-            }
+            if !state.isClosed { state.starting[hub.topic] = nil }
         }
     }
 
