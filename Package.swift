@@ -303,6 +303,7 @@ let package = Package(
                 "Switchyard",
                 "SwitchyardKafka",
                 "SwitchyardContract",
+                "SwitchyardTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

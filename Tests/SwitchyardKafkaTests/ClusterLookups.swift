@@ -1,16 +1,8 @@
 import CRdKafka
 import Switchyard
+import SwitchyardTestSupport
 
 @testable import SwitchyardKafka
-
-/// Checks `condition` every 50 ms until it holds, failing with ``DeadlineExceeded`` after `limit`.
-func waitFor(_ what: String, within limit: Duration, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: what, limit: limit) }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-}
 
 /// Runs `body` with a short-lived consumer-type client of the cluster at `bootstrapServers`, made with
 /// `properties`, on a thread of its own; `nil` when the client cannot be made. For lookups the backend

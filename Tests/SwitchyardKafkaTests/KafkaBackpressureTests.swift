@@ -1,5 +1,6 @@
 import Logging
 import Switchyard
+import SwitchyardTestSupport
 import Testing
 
 @testable import SwitchyardKafka

@@ -1,5 +1,6 @@
 import Logging
 import Switchyard
+import SwitchyardTestSupport
 import SwitchyardKafka
 import Testing
 
@@ -73,7 +74,7 @@ struct KafkaFaultTests {
     private func receive(from consumer: Consumer, before deadline: ContinuousClock.Instant) async throws -> [Delivery]? {
         do {
             return try await within(deadline - .now, "receiving the sent messages") { try await consumer.receive(maxMessages: 100) }
-        } catch is DeadlineExceeded {
+        } catch is WaitTimedOut {
             return nil
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Switchyard
+import SwitchyardTestSupport
 import Testing
 
 @testable import SwitchyardKafka
@@ -24,7 +25,7 @@ struct KafkaHandleLifetimeTests {
             _ = try await backend.makeConsumer(topic: "dropped", options: ConsumerOptions(group: "dropped-group"))
         }
 
-        try await waitFor("the threads of 100 producers and 100 consumers to end", within: .seconds(60)) { threadCount() <= before }
+        try await eventually("the threads of 100 producers and 100 consumers to end", within: .seconds(60), pollingEvery: .milliseconds(50)) { threadCount() <= before ? () : nil }
         await cluster.shutdown()
     }
 
@@ -48,7 +49,7 @@ struct KafkaHandleLifetimeTests {
         try await producer.close()
 
         try await joinAndDrop(backend, logger: Logger(label: "test.kafka.leave") { _ in CapturingLogHandler(lines: lines) })
-        try await waitFor("the dropped member's LeaveGroup to be answered", within: .seconds(10)) { lines.contain("LeaveGroup response received") }
+        try await eventually("the dropped member's LeaveGroup to be answered", within: .seconds(10), pollingEvery: .milliseconds(50)) { lines.contain("LeaveGroup response received") ? () : nil }
         await cluster.shutdown()
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import Switchyard
+import SwitchyardTestSupport
 import SwitchyardKafka
 import Testing
 

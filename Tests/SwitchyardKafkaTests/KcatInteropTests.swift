@@ -1,6 +1,6 @@
-import Foundation
 import Logging
 import Switchyard
+import SwitchyardTestSupport
 import SwitchyardKafka
 import Testing
 
@@ -29,29 +29,12 @@ struct KcatInteropTests {
         await cluster.shutdown()
     }
 
-    /// Runs kcat with `arguments` and `input` on stdin, killed after 30 seconds, and returns its stdout.
-    private func runKcat(_ arguments: [String], input: String = "") async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["30", kcatPath] + arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        let finished = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { finished.continuation.yield($0.terminationStatus) }
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let output = try await within(.seconds(40), "kcat") { stdout.fileHandleForReading.readDataToEndOfFile() }
-        var status: Int32 = -1
-        for await code in finished.stream {
-            status = code
-            break
-        }
-        #expect(status == 0, "kcat \(arguments.joined(separator: " ")) exited with \(status)")
-        return String(decoding: output, as: UTF8.self)
+    /// Runs kcat with `arguments` and `input` on stdin, killed after 30 seconds, and returns its
+    /// standard output line by line.
+    private func runKcat(_ arguments: [String], input: String = "") async throws -> [String] {
+        let kcat = try await ChildProcess.run(kcatPath, arguments, input: input, within: .seconds(30))
+        #expect(kcat.termination.succeeded, "kcat \(arguments.joined(separator: " ")) ended with \(kcat.termination): \(kcat.errors)")
+        return kcat.lines
     }
 
     @Test func aMessageProducedByKcatArrivesByteIdentical() async throws {
@@ -99,8 +82,8 @@ struct KcatInteropTests {
             let message = Message(key: "k-1", payload: "hello from switchyard", headers: [MessageHeader(name: "x", value: "1")], publishedAt: 1_700_000_000_123_456)
             try await producer.send(message, to: topic)
             try await producer.close()
-            let output = try await runKcat(["-C", "-b", cluster.bootstrapServers, "-t", topic, "-o", "beginning", "-c", "1", "-e", "-f", "%k %h %s %T\n"])
-            #expect(output == "k-1 message-id=\(message.id),published-at=1700000000123456,x=1 hello from switchyard 1700000000123\n")
+            let lines = try await runKcat(["-C", "-b", cluster.bootstrapServers, "-t", topic, "-o", "beginning", "-c", "1", "-e", "-f", "%k %h %s %T\n"])
+            #expect(lines == ["k-1 message-id=\(message.id),published-at=1700000000123456,x=1 hello from switchyard 1700000000123"])
         }
     }
 
