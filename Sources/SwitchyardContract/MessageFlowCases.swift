@@ -12,8 +12,7 @@ extension ContractRun {
         if largeSize < megabyte {
             note("maxMessageBytes is \(backend.limits.maxMessageBytes), so the large payload is \(largeSize) bytes, not 1 MiB.")
         }
-        var generator = SystemRandomNumberGenerator()
-        let large = (0..<largeSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let large = Self.randomBytes(largeSize)
         let everyByte = (0...255).map(UInt8.init)
         let stamp = WallClock.nowMicroseconds()
         let sent = [
@@ -118,5 +117,20 @@ extension ContractRun {
         note("Receive batch sizes: \(tally.batchSizes).")
         try await expectNothingMore(from: consumer, "after the batches: the valid message of a refused batch must not be sent")
         return .proved
+    }
+}
+
+extension ContractRun {
+    /// `count` random bytes, eight from each draw of the system generator: a byte per draw took seconds
+    /// for a megabyte, a stretch in which the task held one of the few threads of Swift's pool.
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 8)
+        while bytes.count < count {
+            withUnsafeBytes(of: generator.next()) { bytes.append(contentsOf: $0) }
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 }
