@@ -342,6 +342,7 @@ let package = Package(
                 "SwitchyardGateway",
                 "SwitchyardInMemory",
                 "SwitchyardKafka",
+                "SwitchyardRabbitMQ",
                 "SwitchyardCLI",
                 "SwitchyardTestSupport",
                 .product(name: "Logging", package: "swift-log"),

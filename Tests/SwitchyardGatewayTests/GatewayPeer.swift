@@ -6,15 +6,15 @@ import SwitchyardInMemory
 import SwitchyardTestSupport
 import Testing
 
-/// A gateway on an in-memory backend, served in this process on a free loopback port.
-struct RunningGateway<Backend: MessagingBackend> {
-    let backend: Backend
+/// A gateway served in this process on a free loopback port, by default on a fresh in-memory backend.
+struct RunningGateway {
+    let backend: any MessagingBackend
     let server: GatewayServer
     let address: GatewayAddress
     let serving: Task<Void, any Error>
 
     static func start(
-        backend: Backend,
+        backend: any MessagingBackend = InMemoryBackend(),
         configure: (inout GatewayConfiguration) -> Void = { _ in }
     ) async throws -> RunningGateway {
         var configuration = GatewayConfiguration(listen: GatewayAddress(host: "127.0.0.1", port: 0))
@@ -85,11 +85,4 @@ enum GatewayPeer {
 
 struct PeerFailed: Error, CustomStringConvertible {
     let description: String
-}
-
-extension RunningGateway where Backend == InMemoryBackend {
-    /// A gateway on a fresh in-memory backend.
-    static func start(configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws -> RunningGateway {
-        try await start(backend: InMemoryBackend(), configure: configure)
-    }
 }

@@ -1,47 +1,12 @@
 import Foundation
 import Switchyard
 import SwitchyardGateway
-import SwitchyardInMemory
-import SwitchyardKafka
-import Logging
 import SwitchyardTestSupport
 import Testing
 
 /// The gateway on the in-memory backend, driven by grpcio, the Python gRPC client.
 @Suite(.serialized)
 struct GatewayTests {
-    @Test func aKeyedSubscriptionGetsExactlyItsKeyInOrderAndEveryPublishAckIsConsumable() async throws {
-        let gateway = try await RunningGateway.start()
-        try await gateway.backend.ensureTopic(TopicSpec(name: "prices"))
-        let result = try await GatewayPeer.run("filtered", gateway.address)
-        try await gateway.stop()
-
-        try await expectFilteredAndConsumable(result, backend: gateway.backend)
-    }
-
-    @Test func tokensAreCheckedAndScopedToTopics() async throws {
-        let gateway = try await RunningGateway.start { configuration in
-            configuration.accessTokens = AccessTokens(["reader-token": ["prices"], "all-token": ["*"]])
-        }
-        try await gateway.backend.ensureTopic(TopicSpec(name: "prices"))
-        try await gateway.backend.ensureTopic(TopicSpec(name: "orders"))
-        let missing = try await GatewayPeer.run("authorization", gateway.address, ["prices"])
-        let wrong = try await GatewayPeer.run("authorization", gateway.address, ["prices"], token: "not-a-token")
-        let outOfScope = try await GatewayPeer.run("authorization", gateway.address, ["orders"], token: "reader-token")
-        let allowed = try await GatewayPeer.run("authorization", gateway.address, ["prices"], token: "reader-token")
-        let wildcard = try await GatewayPeer.run("authorization", gateway.address, ["orders"], token: "all-token")
-        try await gateway.stop()
-
-        #expect(missing["subscribe"] as? String == "UNAUTHENTICATED")
-        #expect(missing["publish"] as? String == "UNAUTHENTICATED")
-        #expect(wrong["subscribe"] as? String == "UNAUTHENTICATED")
-        #expect(outOfScope["subscribe"] as? String == "PERMISSION_DENIED")
-        #expect(outOfScope["publish"] as? String == "PERMISSION_DENIED")
-        #expect(allowed["subscribe"] as? String == "OK")
-        #expect(allowed["publish"] as? String == "OK")
-        #expect(wildcard["subscribe"] as? String == "OK")
-    }
-
     @Test func tokensNeverAppearInDescriptionsOrParseErrors() throws {
         let tokens = try AccessTokens(parsing: "s3cr3t-one=prices,orders;s3cr3t-two=*")
         #expect(tokens.description == "2 token(s)")
@@ -53,19 +18,6 @@ struct GatewayTests {
         }
     }
 
-    @Test func aResumedSubscriptionContinuesWithNoGapAndNoDuplicate() async throws {
-        let gateway = try await RunningGateway.start { $0.topics = ["ticks"] }
-        let result = try await GatewayPeer.run("resume", gateway.address)
-        try await gateway.stop()
-
-        #expect(result["first"] as? [String] == (0..<5).map { "p\($0)" })
-        #expect(result["recovery"] as? String == "RECOVERY_RECOVERED")
-        #expect(result["second"] as? [String] == (5..<10).map { "p\($0)" })
-        #expect(result["foreignRecovery"] as? String == "RECOVERY_GAP_NOT_RECOVERED")
-        #expect((result["foreignDetail"] as? String)?.contains("another gateway process") == true)
-        #expect(result["aheadRecovery"] as? String == "RECOVERY_GAP_NOT_RECOVERED")
-    }
-
     @Test func aSessionSnapshotIsSentWithinTheCreditGranted() async throws {
         let gateway = try await RunningGateway.start()
         try await gateway.backend.ensureTopic(TopicSpec(name: "board2"))
@@ -75,28 +27,6 @@ struct GatewayTests {
         #expect((result["first"] as? [String])?.count == 1)
         #expect(result["all"] as? [String] == ["a-price", "b-price", "c-price"])
         #expect(result["snapshot"] as? Bool == true)
-    }
-
-    @Test func aSessionSendsNoMoreThanItsCreditAndHonoursAcksAndUnsubscribe() async throws {
-        let gateway = try await RunningGateway.start()
-        try await gateway.backend.ensureTopic(TopicSpec(name: "board"))
-        let result = try await GatewayPeer.run("session", gateway.address)
-        try await gateway.stop()
-
-        #expect(result["subscriptionId"] as? String == "s1")
-        #expect(result["beforeCredit"] as? Int == 0)
-        let firstWindow = try #require(result["firstWindow"] as? [[Any]])
-        #expect(firstWindow.map { $0[0] as? Int } == [1, 2])
-        #expect(firstWindow.map { $0[1] as? String } == ["m0", "m1"])
-        let afterAck = try #require(result["afterAck"] as? [[Any]])
-        #expect(afterAck.map { $0[1] as? String } == ["m2", "m3"])
-        #expect(result["afterUnsubscribe"] as? Int == 0)
-        let results = try #require(result["results"] as? [String: String])
-        #expect(results["2"] == "OK")
-        #expect(results["3"] == "OK")
-        #expect(results["4"] == "INVALID_ARGUMENT")
-        #expect(results["5"] == "OK")
-        #expect(results["7"] == "NOT_FOUND")
     }
 
     @Test(arguments: ["every", "conflated"])
@@ -228,45 +158,120 @@ struct GatewayTests {
     }
 }
 
-/// The gateway on the Kafka backend, over an in-process librdkafka mock cluster, driven by grpcio.
+/// The gateway's grpcio scenarios on each backend.
 @Suite(.serialized)
-struct KafkaGatewayTests {
-    @Test func aKeyedSubscriptionOnKafkaGetsExactlyItsKeyInOrderAndEveryPublishAckIsConsumable() async throws {
-        let quiet = Logger(label: "gateway-kafka-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let cluster = try await KafkaMockCluster.start(brokers: 1, logger: quiet)
-        let backend = KafkaBackend(
-            configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: KafkaMockCluster.clientProperties),
-            mockCluster: cluster,
-            logger: quiet
-        )
-        try await backend.ensureTopic(TopicSpec(name: "prices", partitions: 3))
-        let gateway = try await RunningGateway.start(backend: backend)
-        let result = try await GatewayPeer.run("filtered", gateway.address)
-        try await gateway.stop()
+struct GatewayOnEveryBackendTests {
+    @Test(arguments: GatewayTestBackend.allCases)
+    func aKeyedSubscriptionGetsExactlyItsKeyInOrderAndEveryPublishAckIsConsumable(on kind: GatewayTestBackend) async throws {
+        try await kind.run { backend in
+            try await backend.ensureTopic(TopicSpec(name: "prices", partitions: 3))
+            // The plain consumer's group exists before anything is published: RabbitMQ, which cannot
+            // replay, keeps messages only for the queues bound when they arrive.
+            let start: StartPosition = backend.capabilities.contains(.replay) ? .earliest : .committed
+            let consumer = try await backend.makeConsumer(topic: "prices", options: ConsumerOptions(startPosition: start))
+            let gateway = try await RunningGateway.start(backend: backend)
+            let result = try await GatewayPeer.run("filtered", gateway.address)
+            try await gateway.stop()
 
-        try await expectFilteredAndConsumable(result, backend: backend)
-        try await backend.shutdown()
-        await cluster.shutdown()
+            #expect(result["received"] as? [String] == stride(from: 0, to: 21, by: 3).map { "BTC-USD:\($0)" })
+            #expect(result["errors"] as? [String] == [])
+            let acked = try #require(result["acks"] as? [String])
+            #expect(acked.count == 21)
+            var consumed: [String] = []
+            while consumed.count < acked.count {
+                let batch = try await consumer.receive(max: 100, timeout: .seconds(15))
+                if batch.isEmpty { break }
+                consumed += batch.map(\.message.id)
+                try await consumer.ack(batch)
+            }
+            try await consumer.close()
+            #expect(Set(consumed) == Set(acked), "every message the gateway acked is consumed")
+        }
     }
-}
 
-/// What the `filtered` scenario must show: exactly the BTC-USD messages in order, and every message the
-/// gateway acked for publishing then read by a plain consumer of the backend.
-private func expectFilteredAndConsumable(_ result: [String: Any], backend: any MessagingBackend) async throws {
-    #expect(result["received"] as? [String] == stride(from: 0, to: 21, by: 3).map { "BTC-USD:\($0)" })
-    #expect(result["errors"] as? [String] == [])
-    let acked = try #require(result["acks"] as? [String])
-    #expect(acked.count == 21)
-    let consumer = try await backend.makeConsumer(topic: "prices", options: ConsumerOptions(startPosition: .earliest))
-    var consumed: [String] = []
-    while consumed.count < acked.count {
-        let batch = try await consumer.receive(max: 100, timeout: .seconds(15))
-        if batch.isEmpty { break }
-        consumed += batch.map(\.message.id)
-        try await consumer.ack(batch)
+    @Test(arguments: GatewayTestBackend.allCases)
+    func everyPublishIsAnsweredInOrderAndATooLargeOneFailsAlone(on kind: GatewayTestBackend) async throws {
+        try await kind.run { backend in
+            try await backend.ensureTopic(TopicSpec(name: "outcomes", partitions: 1))
+            let gateway = try await RunningGateway.start(backend: backend)
+            let result = try await GatewayPeer.run("publish_outcomes", gateway.address, ["\(GatewayTestBackend.maxMessageBytes + 1)"])
+            try await gateway.stop()
+
+            let codes = try #require(result["codes"] as? [String])
+            #expect(codes.count == 300)
+            #expect(codes.enumerated().filter { $0.element != "" }.map(\.offset) == [150])
+            #expect(codes.count > 150 && codes[150] == "messageTooLarge")
+            #expect(result["received"] as? [String] == (0..<300).filter { $0 != 150 }.map(String.init), "the others arrive once each, in order")
+        }
     }
-    try await consumer.close()
-    #expect(Set(consumed) == Set(acked))
+
+    @Test(arguments: GatewayTestBackend.allCases)
+    func tokensAreCheckedAndScopedToTopics(on kind: GatewayTestBackend) async throws {
+        try await kind.run { backend in
+            try await backend.ensureTopic(TopicSpec(name: "quotes"))
+            try await backend.ensureTopic(TopicSpec(name: "orders"))
+            let gateway = try await RunningGateway.start(backend: backend) { configuration in
+                configuration.accessTokens = AccessTokens(["reader-token": ["quotes"], "all-token": ["*"]])
+            }
+            let missing = try await GatewayPeer.run("authorization", gateway.address, ["quotes"])
+            let wrong = try await GatewayPeer.run("authorization", gateway.address, ["quotes"], token: "not-a-token")
+            let outOfScope = try await GatewayPeer.run("authorization", gateway.address, ["orders"], token: "reader-token")
+            let allowed = try await GatewayPeer.run("authorization", gateway.address, ["quotes"], token: "reader-token")
+            let wildcard = try await GatewayPeer.run("authorization", gateway.address, ["orders"], token: "all-token")
+            try await gateway.stop()
+
+            #expect(missing["subscribe"] as? String == "UNAUTHENTICATED")
+            #expect(missing["publish"] as? String == "UNAUTHENTICATED")
+            #expect(wrong["subscribe"] as? String == "UNAUTHENTICATED")
+            #expect(outOfScope["subscribe"] as? String == "PERMISSION_DENIED")
+            #expect(outOfScope["publish"] as? String == "PERMISSION_DENIED")
+            #expect(allowed["subscribe"] as? String == "OK")
+            #expect(allowed["publish"] as? String == "OK")
+            #expect(wildcard["subscribe"] as? String == "OK")
+        }
+    }
+
+    @Test(arguments: GatewayTestBackend.allCases)
+    func aResumedSubscriptionContinuesWithNoGapAndNoDuplicate(on kind: GatewayTestBackend) async throws {
+        try await kind.run { backend in
+            try await backend.ensureTopic(TopicSpec(name: "ticks"))
+            let gateway = try await RunningGateway.start(backend: backend) { $0.topics = ["ticks"] }
+            let result = try await GatewayPeer.run("resume", gateway.address)
+            try await gateway.stop()
+
+            #expect(result["first"] as? [String] == (0..<5).map { "p\($0)" })
+            #expect(result["recovery"] as? String == "RECOVERY_RECOVERED")
+            #expect(result["second"] as? [String] == (5..<10).map { "p\($0)" })
+            #expect(result["foreignRecovery"] as? String == "RECOVERY_GAP_NOT_RECOVERED")
+            #expect((result["foreignDetail"] as? String)?.contains("another gateway process") == true)
+            #expect(result["aheadRecovery"] as? String == "RECOVERY_GAP_NOT_RECOVERED")
+        }
+    }
+
+    @Test(arguments: GatewayTestBackend.allCases)
+    func aSessionSendsNoMoreThanItsCreditAndHonoursAcksAndUnsubscribe(on kind: GatewayTestBackend) async throws {
+        try await kind.run { backend in
+            try await backend.ensureTopic(TopicSpec(name: "board"))
+            let gateway = try await RunningGateway.start(backend: backend)
+            let result = try await GatewayPeer.run("session", gateway.address)
+            try await gateway.stop()
+
+            #expect(result["subscriptionId"] as? String == "s1")
+            #expect(result["beforeCredit"] as? Int == 0)
+            let firstWindow = try #require(result["firstWindow"] as? [[Any]])
+            #expect(firstWindow.map { $0[0] as? Int } == [1, 2])
+            #expect(firstWindow.map { $0[1] as? String } == ["m0", "m1"])
+            let afterAck = try #require(result["afterAck"] as? [[Any]])
+            #expect(afterAck.map { $0[1] as? String } == ["m2", "m3"])
+            #expect(result["afterUnsubscribe"] as? Int == 0)
+            let results = try #require(result["results"] as? [String: String])
+            #expect(results["2"] == "OK")
+            #expect(results["3"] == "OK")
+            #expect(results["4"] == "INVALID_ARGUMENT")
+            #expect(results["5"] == "OK")
+            #expect(results["7"] == "NOT_FOUND")
+        }
+    }
 }
 
 extension GatewayTests {

@@ -91,6 +91,27 @@ def filtered():
     return result
 
 
+def publish_outcomes():
+    """Publishes 300 messages of key K on one stream, the one at index 150 of ARGS[0] bytes, too large
+    for the backend; a subscriber of K reads the 299 others."""
+    stub = rpc.GatewayStub(channel())
+    ready = threading.Event()
+    result = {}
+
+    def reader():
+        request = pb.SubscribeRequest(topic="outcomes", keys=[b"K"], mode=pb.DELIVERY_MODE_EVERY_MESSAGE)
+        _, received = subscribe_until(stub, request, 299, on_started=ready.set)
+        result["received"] = [p for _, p, _ in received]
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    ready.wait(10)
+    responses = publish(stub, "outcomes", [("K", "x" * int(args[0]) if i == 150 else str(i)) for i in range(300)])
+    thread.join(30)
+    result["codes"] = [code for _, code in responses]
+    return result
+
+
 def status_of(action):
     try:
         action()
@@ -194,11 +215,20 @@ def session():
         return got
 
     pending = []
+    witness = stub.Subscribe(pb.SubscribeRequest(topic="board", mode=pb.DELIVERY_MODE_EVERY_MESSAGE),
+                             metadata=METADATA, timeout=60)
+    witnessed = iter(witness)
+    next(witnessed)
     commands.put(pb.SessionRequest(command_id=1, subscribe=pb.SubscribeRequest(
         topic="board", mode=pb.DELIVERY_MODE_EVERY_MESSAGE)))
     subscribed = wait_for("result")
     wait_for("started")
     publish(stub, "board", [("k", f"m{i}") for i in range(6)])
+    # The plain subscriber seeing all six proves the gateway holds them, however long the backend took.
+    seen = 0
+    while seen < 6:
+        seen += len(next(witnessed).batch.messages)
+    witness.cancel()
     before_credit = messages_within(0.5)
     commands.put(pb.SessionRequest(command_id=2, credit=pb.Credit(messages=2)))
     first_window = messages_within(1.0)
@@ -302,6 +332,6 @@ def tls():
     return {"subscribe": status_of(first_event)}
 
 
-SCENARIOS = {"filtered": filtered, "snapshot_credit": snapshot_credit, "authorization": authorization, "resume": resume, "session": session,
+SCENARIOS = {"filtered": filtered, "publish_outcomes": publish_outcomes, "snapshot_credit": snapshot_credit, "authorization": authorization, "resume": resume, "session": session,
              "slow": slow, "health": health, "tls": tls}
 print(json.dumps(SCENARIOS[scenario]()), flush=True)

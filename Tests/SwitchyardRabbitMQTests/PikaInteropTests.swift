@@ -86,7 +86,7 @@ extension BrokerTests {
         private static func python(_ source: String, _ arguments: String...) async throws -> String {
             let result = try await ChildProcess.run("/usr/bin/env", ["python3", "-c", source] + arguments, within: .seconds(60))
             guard result.termination.succeeded else {
-                throw BrokerSetupError(description: "python3 with pika ended with \(result.termination): \(result.errors)")
+                throw RabbitMQSetupError(description: "python3 with pika ended with \(result.termination): \(result.errors)")
             }
             return result.output
         }
