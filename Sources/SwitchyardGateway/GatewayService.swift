@@ -57,15 +57,18 @@ struct GatewayService: Switchyard_V1_Gateway.ServiceProtocol {
         let scope = try tokens.scope(of: request.metadata)
         return StreamingServerResponse { [publisher, shutdown] writer in
             try await runStream(until: shutdown) {
-                for try await item in request.messages {
-                    if let scope, !scope.allows(item.topic) {
-                        throw RPCError(code: .permissionDenied, message: "this token is not allowed topic '\(item.topic)'")
-                    }
-                    try await writer.write(await publisher.publish(item))
-                }
+                try await publisher.answer(request.messages, scope: scope, writer: writer)
             }
             return [:]
         }
+    }
+}
+
+extension Switchyard_V1_PublishResponse {
+    /// Marks the response as failed with `error`'s code and text.
+    mutating func fail(_ error: SwitchyardError) {
+        errorCode = error.code.description
+        errorMessage = error.message
     }
 }
 
@@ -91,20 +94,97 @@ final class GatewayPublisher: Sendable {
         self.logger = logger
     }
 
-    /// Sends the request's message and answers with its id once the backend's send returned, or with
-    /// the error's code and text.
-    func publish(_ request: Switchyard_V1_PublishRequest) async -> Switchyard_V1_PublishResponse {
-        var response = Switchyard_V1_PublishResponse()
-        response.id = request.message.id
-        do throws(SwitchyardError) {
-            let message = try Switchyard.Message(publishing: request)
-            response.id = message.id
-            _ = try await producer().send(message, to: request.topic)
-        } catch {
-            response.errorCode = error.code.description
-            response.errorMessage = error.message
+    /// The most requests of one stream read ahead of their sends, and the most payload bytes they hold.
+    static let readAhead = (requests: 256, bytes: 4 << 20)
+
+    /// Answers every request of `requests`, in order, with its id once the backend's send has returned,
+    /// or with the error's code and text.
+    ///
+    /// Requests are read ahead of their sends (at most ``readAhead``), and the requests that arrived
+    /// while a send was under way are sent together, consecutive ones to the same topic in one batch
+    /// send. So a stream is not held to one broker round trip per message. Sends are made one after
+    /// another in request order, so the order per key holds, except for a message that is resent on its
+    /// own after its batch failed.
+    ///
+    /// - Throws: `PERMISSION_DENIED` for a request to a topic outside `scope`, after answering the
+    ///   requests before it; what reading the requests or writing the responses throws.
+    func answer(
+        _ requests: RPCAsyncSequence<Switchyard_V1_PublishRequest, any Error>,
+        scope: TopicScope?,
+        writer: RPCWriter<Switchyard_V1_PublishResponse>
+    ) async throws {
+        let inbox = PublishInbox(maxRequests: Self.readAhead.requests, maxBytes: Self.readAhead.bytes)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await request in requests {
+                        if let scope, !scope.allows(request.topic) {
+                            throw RPCError(code: .permissionDenied, message: "this token is not allowed topic '\(request.topic)'")
+                        }
+                        try await inbox.put(request)
+                    }
+                    inbox.finish(throwing: nil)
+                } catch {
+                    inbox.finish(throwing: error)
+                }
+            }
+            while let taken = try await inbox.take(max: Self.readAhead.requests) {
+                var start = taken.startIndex
+                while start < taken.endIndex {
+                    let topic = taken[start].topic
+                    let end = taken[start...].firstIndex { $0.topic != topic } ?? taken.endIndex
+                    for response in await send(taken[start..<end], to: topic) {
+                        try await writer.write(response)
+                    }
+                    start = end
+                }
+            }
+            try await group.waitForAll()
         }
-        return response
+    }
+
+    /// Sends `requests`' messages to `topic` in one batch and returns a response for each, in order.
+    ///
+    /// When the batch fails, each message not known to be acknowledged is sent again on its own, so
+    /// that every message gets its own outcome (a message too large, for one, fails alone).
+    private func send(_ requests: ArraySlice<Switchyard_V1_PublishRequest>, to topic: String) async -> [Switchyard_V1_PublishResponse] {
+        var responses: [Switchyard_V1_PublishResponse] = []
+        var messages: [(message: Switchyard.Message, response: Int)] = []
+        for request in requests {
+            var response = Switchyard_V1_PublishResponse()
+            response.id = request.message.id
+            do throws(SwitchyardError) {
+                let message = try Switchyard.Message(publishing: request)
+                response.id = message.id
+                messages.append((message, responses.count))
+            } catch {
+                response.fail(error)
+            }
+            responses.append(response)
+        }
+        guard !messages.isEmpty else { return responses }
+        do throws(SwitchyardError) {
+            let producer = try await producer()
+            if messages.count == 1 {
+                try await producer.send(messages[0].message, to: topic)
+            } else {
+                try await producer.send(messages.map(\.message), to: topic)
+            }
+        } catch {
+            let unacknowledged = error.code == .partialBatch ? Set(error.unacknowledgedMessageIDs) : Set(messages.map(\.message.id))
+            for (message, index) in messages where unacknowledged.contains(message.id) {
+                guard messages.count > 1 else {
+                    responses[index].fail(error)
+                    continue
+                }
+                do throws(SwitchyardError) {
+                    try await producer().send(message, to: topic)
+                } catch {
+                    responses[index].fail(error)
+                }
+            }
+        }
+        return responses
     }
 
     private func producer() async throws(SwitchyardError) -> Producer {
