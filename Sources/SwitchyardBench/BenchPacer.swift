@@ -16,4 +16,21 @@ struct BenchPacer {
             try await Task.sleep(until: due, tolerance: .microseconds(10), clock: .continuous)
         }
     }
+
+    /// How many of `total` sends are due by now.
+    func due(of total: Int) -> Int {
+        min(total, Int((ContinuousClock.now - start) / interval) + 1)
+    }
+
+    /// Hands the sends `0..<total` to `send` in order: each call gets every send that is due and not yet
+    /// handed, so a slow `send` is caught up with one larger call rather than many late ones.
+    func pace(_ total: Int, _ send: (Range<Int>) async throws -> Void) async throws {
+        var next = 0
+        while next < total {
+            try await wait(for: next)
+            let due = due(of: total)
+            try await send(next..<due)
+            next = due
+        }
+    }
 }

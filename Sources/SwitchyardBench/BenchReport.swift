@@ -133,21 +133,28 @@ package struct BenchReport: Codable, Sendable {
         }
         return text
     }
+}
 
-    private func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+/// The cells of the bench tables: padded columns, counts, milliseconds and ratios.
+protocol BenchTableText {}
+
+extension BenchReport: BenchTableText {}
+
+extension BenchTableText {
+    func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
         let fill = String(repeating: " ", count: max(0, width - text.count))
         return left ? text + fill : fill + text
     }
 
-    private func count(_ value: Double) -> String {
+    func count(_ value: Double) -> String {
         Int(value.rounded()).formatted(.number.grouping(.automatic))
     }
 
-    private func milliseconds(_ value: Double) -> String {
+    func milliseconds(_ value: Double) -> String {
         value.formatted(.number.precision(.fractionLength(3))) + "ms"
     }
 
-    private func times(_ value: Double) -> String {
+    func times(_ value: Double) -> String {
         value.formatted(.number.precision(.fractionLength(2))) + "x"
     }
 }

@@ -33,11 +33,7 @@ package struct BenchRow: Codable, Sendable {
     }
 
     package static func median(of rows: [BenchRow]) -> BenchRow {
-        func middle(_ values: [Double]) -> Double {
-            let sorted = values.sorted()
-            guard !sorted.isEmpty else { return 0 }
-            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        }
+        let middle = BenchMath.median
         func optional(_ values: [Double?]) -> Double? {
             let present = values.compactMap { $0 }
             return present.isEmpty ? nil : middle(present)
@@ -61,5 +57,12 @@ enum BenchMath {
     static func rate(_ count: Int, _ elapsed: Duration) -> Double {
         let seconds = elapsed.inSeconds
         return seconds > 0 ? Double(count) / seconds : 0
+    }
+
+    /// The middle value, or the mean of the two middle ones; 0 for none.
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 }

@@ -22,7 +22,8 @@ public struct BenchCommand: AsyncParsableCommand {
             --rdkafka-baseline, each run also runs that raw librdkafka program on the same cluster. With \
             --backend dual, each run also measures dual.primary and dual.secondary alone on fresh topics, \
             and the table adds dual-write throughput over the slower side's (a Kafka side without \
-            kafka.bootstrapServers runs on the mock cluster).
+            kafka.bootstrapServers runs on the mock cluster). With --gateway it measures the gRPC gateway \
+            instead, beside a bare grpc-swift server streaming the same messages to the same subscribers.
             """
     )
 
@@ -72,6 +73,23 @@ public struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     public var json = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Measure the gRPC gateway instead: subscribers streaming prices from it, beside a bare grpc-swift server streaming the same messages.",
+            discussion: "Each scenario (every --subscribers count, at --rate and unpaced) publishes --messages (default 30000) to the backend; the JSON has gateway.ratio and gateway.p99Ms."
+        )
+    )
+    public var gateway = false
+
+    @Option(help: "With --gateway: the subscriber counts to measure, comma-separated.")
+    public var subscribers: String = "100,1000"
+
+    @Option(help: "With --gateway: how many symbols (message keys) the prices cover.")
+    public var symbols: Int = 100
+
+    @Option(help: "With --gateway: how many symbols each subscriber asks for.")
+    public var symbolsPerSubscriber: Int = 3
+
     public init() {}
 
     public func validate() throws {
@@ -84,6 +102,35 @@ public struct BenchCommand: AsyncParsableCommand {
         if rate < 0 { throw ValidationError("--rate must be 0 or more.") }
         if rate > 0 && !(rateSeconds > 0) { throw ValidationError("--rate-seconds must be more than 0.") }
         if runs < 1 { throw ValidationError("--runs must be at least 1.") }
+        if gateway {
+            _ = try subscriberCounts()
+            if symbols < 1 { throw ValidationError("--symbols must be at least 1.") }
+            if symbolsPerSubscriber < 1 || symbolsPerSubscriber > symbols {
+                throw ValidationError("--symbols-per-subscriber must be between 1 and --symbols (\(symbols)).")
+            }
+            if rdkafkaBaseline != nil { throw ValidationError("--rdkafka-baseline does not apply to --gateway, whose baseline is a bare grpc-swift server.") }
+        }
+    }
+
+    /// The `--subscribers` list.
+    func subscriberCounts() throws -> [Int] {
+        let counts = subscribers.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ValidationError("--subscribers must be positive counts separated by commas, such as 100,1000, not '\(subscribers)'.")
+        }
+        return counts.compactMap { $0 }
+    }
+
+    /// The `--gateway` scenarios: each subscriber count at `--rate` (when not 0), then unpaced.
+    func gatewayScenarios() throws -> [GatewayBenchScenario] {
+        try subscriberCounts().flatMap { count in
+            ((rate > 0 ? [rate] : []) + [nil]).map { pace in
+                GatewayBenchScenario(
+                    subscribers: count, rate: pace, messages: messages ?? 30_000, symbols: symbols,
+                    symbolsPerSubscriber: symbolsPerSubscriber, size: size
+                )
+            }
+        }
     }
 
     public func run() async throws {
@@ -94,6 +141,14 @@ public struct BenchCommand: AsyncParsableCommand {
     public func run(io: CommandIO) async throws {
         try await CommandSession.run(global, io: io, mockKafkaBrokers: 3) { session in
             let backend = session.client.backend
+            if gateway {
+                let bench = GatewayBench(
+                    backend: backend, scenarios: try gatewayScenarios(), runs: runs, partitions: partitions ?? 1, logger: session.logger
+                )
+                let report = try await bench.run(progress: io.errors.progressLine)
+                io.output.write((json ? try report.json() : report.text()) + "\n")
+                return
+            }
             let kafka = backend as? KafkaBackend
             let hasKafkaSide = (backend as? DualWriteBackend).map { $0.primary is KafkaBackend || $0.secondary is KafkaBackend } ?? false
             var baseline: Bench.RdKafkaBaseline?

@@ -37,6 +37,35 @@ import Foundation
         #expect(abs(ratio.pipeline - report.switchyard.pipeline / (report.asyncStream?.pipeline ?? 1)) < 1e-9)
     }
 
+    @Test func gatewayBenchDeliversEveryOwedMessageToEachSubscriberOnBothSubjects() async throws {
+        let text = try await run([
+            "--backend", "inmemory", "--gateway", "--subscribers", "4,7", "--messages", "1000", "--symbols", "10",
+            "--symbols-per-subscriber", "3", "--rate", "5000", "--runs", "2", "--json",
+        ])
+
+        let report = try JSONDecoder().decode(GatewayBenchReport.self, from: Data(text.utf8))
+        #expect(report.backend == "inmemory")
+        // Each count at --rate, then unpaced.
+        #expect(report.gateway.scenarios.map { "\($0.scenario.subscribers)@\($0.scenario.rate ?? 0)" } == ["4@5000", "4@0", "7@5000", "7@0"])
+        for result in report.gateway.scenarios {
+            // Ten symbols of 100 messages each, three per subscriber: 300 messages owed to each, per run.
+            let owed = result.scenario.subscribers * 300 * 2
+            for row in [result.gateway, result.baseline] {
+                #expect(row.deliveries == owed && row.lost == 0, "\(row.failures)")
+                #expect(row.delivered > 0 && row.p99Ms >= row.p50Ms && row.peakResidentMiB > 0)
+            }
+            #expect(result.gatewayRuns.count == 2 && result.baselineRuns.count == 2)
+            #expect(abs(result.ratio - result.gateway.delivered / result.baseline.delivered) < 1e-9)
+        }
+        #expect(report.gateway.ratio == report.gateway.scenarios.map(\.ratio).min())
+        #expect(report.gateway.p99Ms == report.gateway.scenarios[0].gateway.p99Ms)
+    }
+
+    @Test func gatewayBenchOptionsAreCheckedBeforeAnythingRuns() throws {
+        #expect(throws: (any Error).self) { try BenchCommand.parse(["--gateway", "--subscribers", "100,zero"]) }
+        #expect(throws: (any Error).self) { try BenchCommand.parse(["--gateway", "--symbols", "2", "--symbols-per-subscriber", "3"]) }
+    }
+
     @Test func theTableShowsBothRowsAndTheRatio() async throws {
         let text = try await run(["--backend", "inmemory", "--messages", "2000", "--runs", "1", "--batch", "100", "--rate", "0"])
 
