@@ -46,6 +46,15 @@ public struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Messages per topic kept for resume and START_FROM_EARLIEST.")
     public var replayWindow: Int = GatewayLimits().replayWindowMessages
 
+    @Option(help: "Concurrent calls one HTTP/2 connection may have; further calls wait for one to end.")
+    public var maxStreamsPerConnection: Int = GatewayLimits().maxStreamsPerConnection
+
+    @Option(help: "Subscriptions one Session may have open; a further subscribe gets RESOURCE_EXHAUSTED.")
+    public var maxSubscriptionsPerSession: Int = GatewayLimits().maxSubscriptionsPerSession
+
+    @Option(help: ArgumentHelp("The largest payload a Publish request may carry; a larger one is answered with messageTooLarge.", valueName: "bytes"))
+    public var maxRequestBytes: Int = GatewayLimits().maxRequestBytes
+
     public init() {}
 
     public func validate() throws {
@@ -64,6 +73,9 @@ public struct GatewayCommand: AsyncParsableCommand {
         var limits = GatewayLimits()
         limits.subscriberQueueCapacity = queueCapacity
         limits.replayWindowMessages = replayWindow
+        limits.maxStreamsPerConnection = maxStreamsPerConnection
+        limits.maxSubscriptionsPerSession = maxSubscriptionsPerSession
+        limits.maxRequestBytes = maxRequestBytes
         let configuration = GatewayConfiguration(
             listen: try GatewayAddress(parsing: listen),
             tls: tlsCert.map { GatewayTLS(certificateChainPath: $0, privateKeyPath: tlsKey ?? "", clientCAPath: tlsClientCa) },

@@ -107,8 +107,13 @@ public struct GatewayLimits: Sendable, Hashable {
     public var maxStreamsPerConnection: Int
     /// The most subscriptions open at once in one `Session`.
     public var maxSubscriptionsPerSession: Int
-    /// The largest request message accepted, in bytes; larger ones fail with `RESOURCE_EXHAUSTED`.
+    /// The largest message payload a `Publish` request may carry, in bytes. A larger one is answered
+    /// with `messageTooLarge` and the stream goes on. The transport refuses any request over this plus
+    /// ``requestEnvelopeBytes`` by resetting its stream, so no request can make the gateway buffer more.
     public var maxRequestBytes: Int
+    /// What a request may carry beyond its payload (topic, key, headers, id) before the transport
+    /// refuses it.
+    public static let requestEnvelopeBytes = 64 << 10
 
     /// Creates limits; the defaults suit a price feed of some thousand keys.
     public init(

@@ -36,13 +36,13 @@ public final class GatewayServer: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         hubs = TopicHubs(backend: backend, limits: configuration.limits, logger: logger)
-        publisher = GatewayPublisher(backend: backend, logger: logger)
+        publisher = GatewayPublisher(backend: backend, maxPayloadBytes: configuration.limits.maxRequestBytes, logger: logger)
         transport = HTTP2ServerTransport.Posix(
             address: try Self.socketAddress(configuration.listen),
             transportSecurity: try Self.transportSecurity(configuration.tls),
             config: .defaults { config in
                 config.http2.maxConcurrentStreams = configuration.limits.maxStreamsPerConnection
-                config.rpc.maxRequestPayloadSize = configuration.limits.maxRequestBytes
+                config.rpc.maxRequestPayloadSize = configuration.limits.maxRequestBytes + GatewayLimits.requestEnvelopeBytes
             }
         )
         let gateway = GatewayService(

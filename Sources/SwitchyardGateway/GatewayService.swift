@@ -86,11 +86,14 @@ extension SubscriberQueue.Batch {
 /// Sends published messages through one producer, made on first use.
 final class GatewayPublisher: Sendable {
     private let backend: any MessagingBackend
+    private let maxPayloadBytes: Int
     private let logger: Logger
     private let producer = LockedValue<Task<Producer, any Error>?>(nil)
 
-    init(backend: any MessagingBackend, logger: Logger) {
+    /// A publisher that answers a payload over `maxPayloadBytes` with `messageTooLarge` without sending it.
+    init(backend: any MessagingBackend, maxPayloadBytes: Int, logger: Logger) {
         self.backend = backend
+        self.maxPayloadBytes = maxPayloadBytes
         self.logger = logger
     }
 
@@ -154,6 +157,12 @@ final class GatewayPublisher: Sendable {
             var response = Switchyard_V1_PublishResponse()
             response.id = request.message.id
             do throws(SwitchyardError) {
+                guard request.message.payload.count <= maxPayloadBytes else {
+                    throw SwitchyardError(
+                        .messageTooLarge,
+                        "The payload is \(request.message.payload.count) bytes; this gateway accepts at most \(maxPayloadBytes). Send it in smaller parts, or raise the gateway's --max-request-bytes."
+                    )
+                }
                 let message = try Switchyard.Message(publishing: request)
                 response.id = message.id
                 messages.append((message, responses.count))

@@ -275,6 +275,23 @@ struct GatewayOnEveryBackendTests {
 }
 
 extension GatewayTests {
+    @Test func streamsPerConnectionSubscriptionsPerSessionAndPayloadSizeAreLimited() async throws {
+        let gateway = try await RunningGateway.start {
+            $0.limits.maxStreamsPerConnection = 2
+            $0.limits.maxSubscriptionsPerSession = 1
+            $0.limits.maxRequestBytes = 4096
+        }
+        try await gateway.backend.ensureTopic(TopicSpec(name: "limits"))
+        let result = try await GatewayPeer.run("limits", gateway.address, ["4096", "\(GatewayLimits.requestEnvelopeBytes)"])
+        try await gateway.stop()
+
+        #expect(result["thirdStreamHeld"] as? Bool == true, "a third stream on the connection must wait")
+        #expect(result["thirdStreamAdmitted"] as? Bool == true, "it starts once another stream ends")
+        #expect(result["sessionResults"] as? [String: String] == ["1": "OK", "2": "RESOURCE_EXHAUSTED"])
+        #expect(result["publishCodes"] as? [String] == ["OK", "messageTooLarge", "OK"], "a payload over the limit fails alone")
+        #expect(result["hugeRequest"] as? String == "CANCELLED", "the transport resets a stream whose request is beyond the envelope")
+    }
+
     @Test func shutdownDoesNotWaitForAClientThatStoppedReading() async throws {
         let gateway = try await RunningGateway.start()
         try await gateway.backend.ensureTopic(TopicSpec(name: "flood"))

@@ -70,22 +70,30 @@ def subscribe_until(stub, request, wanted, on_started=None):
     return started, received
 
 
-def filtered():
-    stub = rpc.GatewayStub(channel())
+def subscribe_in_background(stub, topic, key, wanted):
+    """Subscribes to `key` of `topic` on a thread; returns once it started, with the thread and a list
+    that gets the (key, payload, position) of the `wanted` messages."""
     ready = threading.Event()
-    result = {}
+    received = []
 
     def reader():
-        request = pb.SubscribeRequest(topic="prices", keys=[b"BTC-USD"], mode=pb.DELIVERY_MODE_EVERY_MESSAGE)
-        _, received = subscribe_until(stub, request, 7, on_started=ready.set)
-        result["received"] = [f"{k}:{p}" for k, p, _ in received]
+        request = pb.SubscribeRequest(topic=topic, keys=[key], mode=pb.DELIVERY_MODE_EVERY_MESSAGE)
+        received.extend(subscribe_until(stub, request, wanted, on_started=ready.set)[1])
 
     thread = threading.Thread(target=reader)
     thread.start()
     ready.wait(10)
+    return thread, received
+
+
+def filtered():
+    stub = rpc.GatewayStub(channel())
+    result = {}
+    thread, received = subscribe_in_background(stub, "prices", b"BTC-USD", 7)
     symbols = ["BTC-USD", "ETH-USD", "SOL-USD"]
     acks = publish(stub, "prices", [(symbols[i % 3], str(i)) for i in range(21)])
     thread.join(20)
+    result["received"] = [f"{k}:{p}" for k, p, _ in received]
     result["acks"] = [i for i, _ in acks]
     result["errors"] = [e for _, e in acks if e]
     return result
@@ -95,21 +103,10 @@ def publish_outcomes():
     """Publishes 300 messages of key K on one stream, the one at index 150 of ARGS[0] bytes, too large
     for the backend; a subscriber of K reads the 299 others."""
     stub = rpc.GatewayStub(channel())
-    ready = threading.Event()
-    result = {}
-
-    def reader():
-        request = pb.SubscribeRequest(topic="outcomes", keys=[b"K"], mode=pb.DELIVERY_MODE_EVERY_MESSAGE)
-        _, received = subscribe_until(stub, request, 299, on_started=ready.set)
-        result["received"] = [p for _, p, _ in received]
-
-    thread = threading.Thread(target=reader)
-    thread.start()
-    ready.wait(10)
+    thread, received = subscribe_in_background(stub, "outcomes", b"K", 299)
     responses = publish(stub, "outcomes", [("K", "x" * int(args[0]) if i == 150 else str(i)) for i in range(300)])
     thread.join(30)
-    result["codes"] = [code for _, code in responses]
-    return result
+    return {"received": [p for _, p, _ in received], "codes": [code for _, code in responses]}
 
 
 def status_of(action):
@@ -314,6 +311,72 @@ def slow():
     return {"received": received, "conflated": conflated, "status": "ENDED"}
 
 
+def steady_reader():
+    """Subscribes to every message of `flood`, says `ready`, and reads to the END message, measuring each
+    message's latency from its `published_at` to its arrival here."""
+    stub = rpc.GatewayStub(channel())
+    call = stub.Subscribe(pb.SubscribeRequest(topic="flood", mode=pb.DELIVERY_MODE_EVERY_MESSAGE),
+                          metadata=METADATA, timeout=300)
+    events = iter(call)
+    next(events)
+    print("ready", flush=True)
+    latencies = []
+    try:
+        for response in events:
+            now = time.time_ns() // 1000
+            for m in response.batch.messages:
+                latencies.append(now - m.published_at.ToMicroseconds())
+                if m.key == b"END":
+                    call.cancel()
+                    latencies.sort()
+                    return {"received": len(latencies), "status": "OK",
+                            "p50Ms": latencies[len(latencies) // 2] / 1000,
+                            "p99Ms": latencies[len(latencies) * 99 // 100] / 1000,
+                            "maxMs": latencies[-1] / 1000}
+    except grpc.RpcError as error:
+        return {"received": len(latencies), "status": error.code().name, "details": error.details()}
+    return {"received": len(latencies), "status": "ENDED"}
+
+
+def limits():
+    """Against a gateway allowing 2 streams per connection, 1 subscription per session and payloads of
+    at most ARGS[0] bytes, with ARGS[1] bytes of envelope: a third stream waits for a free one, a second
+    subscription and a larger payload are refused, and a request beyond the envelope resets its stream."""
+    stub = rpc.GatewayStub(channel())
+    request = pb.SubscribeRequest(topic="limits")
+    first = stub.Subscribe(request, metadata=METADATA, timeout=30)
+    second = stub.Subscribe(request, metadata=METADATA, timeout=30)
+    next(iter(first))
+    next(iter(second))
+    third = stub.Subscribe(request, metadata=METADATA, timeout=30)
+    third_started = threading.Event()
+    threading.Thread(target=lambda: (next(iter(third)), third_started.set()), daemon=True).start()
+    held = not third_started.wait(1.0)
+    first.cancel()
+    admitted = third_started.wait(10)
+    second.cancel()
+    third.cancel()
+
+    commands = queue.Queue()
+    for command_id in (1, 2):
+        commands.put(pb.SessionRequest(command_id=command_id, subscribe=request))
+    session = stub.Session(iter(commands.get, None), metadata=METADATA, timeout=30)
+    results = {}
+    for event in session:
+        if event.WhichOneof("event") == "result":
+            results[str(event.result.command_id)] = event.result.error_code or "OK"
+        if len(results) == 2:
+            break
+    commands.put(None)
+    session.cancel()
+
+    limit, envelope = int(args[0]), int(args[1])
+    answers = publish(stub, "limits", [("k", "x" * limit), ("k", "x" * (limit + 1)), ("k", "small")])
+    return {"thirdStreamHeld": held, "thirdStreamAdmitted": admitted, "sessionResults": results,
+            "publishCodes": [code or "OK" for _, code in answers],
+            "hugeRequest": status_of(lambda: publish(stub, "limits", [("k", "x" * (limit + envelope + 1))]))}
+
+
 def health():
     stub = health_pb2_grpc.HealthStub(channel())
     response = stub.Check(health_pb2.HealthCheckRequest(service="switchyard.v1.Gateway"), timeout=10)
@@ -333,5 +396,5 @@ def tls():
 
 
 SCENARIOS = {"filtered": filtered, "publish_outcomes": publish_outcomes, "snapshot_credit": snapshot_credit, "authorization": authorization, "resume": resume, "session": session,
-             "slow": slow, "health": health, "tls": tls}
+             "limits": limits, "slow": slow, "steady_reader": steady_reader, "health": health, "tls": tls}
 print(json.dumps(SCENARIOS[scenario]()), flush=True)
