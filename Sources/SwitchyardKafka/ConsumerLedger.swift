@@ -51,6 +51,11 @@ struct ConsumerLedger {
     /// Whether fetching should pause: as many deliveries are fetched or out as the prefetch allows.
     var isFull: Bool { ready.count + outstanding.count >= prefetch }
 
+    /// Whether paused fetching should resume: the consumer holds at most half its prefetch. Resuming as
+    /// soon as one delivery is settled would pause again at once, and every pause throws away what
+    /// librdkafka fetched ahead and leaves its fetcher idle until it notices the resume.
+    var hasRoomToResume: Bool { ready.count + outstanding.count <= prefetch / 2 }
+
     /// How many deliveries this consumer holds: fetched and waiting, or out with the application.
     var heldCount: Int { ready.count + outstanding.count }
 

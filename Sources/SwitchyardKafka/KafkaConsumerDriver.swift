@@ -148,7 +148,7 @@ final class KafkaConsumerDriver: ConsumerDriver {
                 throw SwitchyardError(.consumerClosed, "The consumer is closed; its unacked messages go to the group's other consumers.")
             }
             try change(&state.ledger)
-            if state.fetchPaused, let wake = state.wake, !state.ledger.isFull {
+            if state.fetchPaused, let wake = state.wake, state.ledger.hasRoomToResume {
                 // Room again: wake the poll thread at once to resume fetching, rather than at its
                 // next poll timeout. Yielding is thread-safe and never blocks.
                 state.fetchPaused = false

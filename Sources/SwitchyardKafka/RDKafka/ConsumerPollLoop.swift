@@ -93,6 +93,9 @@ final class ConsumerPollLoop: @unchecked Sendable {
     /// A fetched record, decoded, waiting to be added to the ledger.
     typealias Fetched = (message: Message, partition: Int32, offset: Int64)
 
+    /// How long a resume waits, at most, for the leaders to answer the request that wakes their fetchers.
+    private static let fetcherWakeTimeoutMilliseconds: Int32 = 100
+
     /// The most events served in one burst, between backpressure and commit checks.
     private static let burstLimit = 1000
 
@@ -224,18 +227,37 @@ final class ConsumerPollLoop: @unchecked Sendable {
         for (waiter, batch) in served { waiter.continuation.resume(returning: batch) }
     }
 
-    /// Pauses every assigned partition while the prefetch bound is reached, and resumes them after.
+    /// Pauses every assigned partition once the prefetch bound is reached, and resumes them once the
+    /// consumer holds at most half of it.
     private func applyBackpressure(paused: Bool) -> Bool {
         let full = session.state.withLock { state in
-            state.fetchPaused = state.ledger.isFull
-            return state.ledger.isFull
+            state.fetchPaused = paused ? !state.ledger.hasRoomToResume : state.ledger.isFull
+            return state.fetchPaused
         }
         guard full != paused else { return paused }
         var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         guard rd_kafka_assignment(handle, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return paused }
         RDKafkaPartitionList(owning: assignment).withList { assignment in
-            _ = full ? rd_kafka_pause_partitions(handle, assignment) : rd_kafka_resume_partitions(handle, assignment)
+            if full {
+                _ = rd_kafka_pause_partitions(handle, assignment)
+            } else {
+                _ = rd_kafka_resume_partitions(handle, assignment)
+                wakeFetchers(assignment)
+            }
         }
         return full
+    }
+
+    /// Makes the partitions' leaders look at their fetch lists now. librdkafka (2.0) serves a resume on
+    /// its main thread without waking the broker threads, so a fetcher with every partition paused
+    /// noticed it only at its next idle wake, up to a second later; a request to each leader wakes it.
+    /// The request asks for the partitions' latest offsets, and its answer is not used.
+    private func wakeFetchers(_ assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        guard let latest = rd_kafka_topic_partition_list_copy(assignment) else { return }
+        let list = RDKafkaPartitionList(owning: latest)
+        list.withList { list in
+            for index in 0..<Int(list.pointee.cnt) { list.pointee.elems[index].offset = Int64(RD_KAFKA_OFFSET_END) }
+            _ = rd_kafka_offsets_for_times(handle, list, Self.fetcherWakeTimeoutMilliseconds)
+        }
     }
 }
