@@ -363,6 +363,7 @@ let package = Package(
             name: "SwitchyardCommandsTests",
             dependencies: [
                 "SwitchyardCommands",
+                "SwitchyardTestSupport",
                 "SwitchyardBench",
                 "SwitchyardConfiguration",
                 "SwitchyardBackends",

@@ -5,6 +5,7 @@ import Testing
 
 @testable import SwitchyardCommands
 import SwitchyardBench
+import SwitchyardTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -16,30 +17,30 @@ private let kcat = "/usr/bin/kcat"
 /// The `kafka-mock` command and the commands on `backend: kafka`, against librdkafka's mock cluster.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct KafkaCommandTests {
     @Test func kafkaMockPrintsItsServersFirstServesKcatAndExitsZeroOnSIGINT() async throws {
-        let mock = try ChildProcess(ChildProcess.switchyardExecutable, ["kafka-mock", "--brokers", "3", "--topic", "greetings:2"])
-        let servers = try #require(try await mock.nextLine(within: 30))
+        let mock = try ChildProcess(try ChildProcess.switchyardExecutable(), ["kafka-mock", "--brokers", "3", "--topic", "greetings:2"])
+        let servers = try #require(try await mock.nextLines(1, within: .seconds(30)).first)
         #expect(servers.split(separator: ",").count == 3)
 
         let metadata = try await ChildProcess.run(kcat, ["-b", servers, "-L", "-t", "greetings"])
-        #expect(metadata.status == 0)
+        #expect(metadata.termination.succeeded)
         #expect(metadata.lines.contains { $0.contains("topic \"greetings\" with 2 partitions") }, "\(metadata.lines)")
 
         let produced = try await ChildProcess.run(kcat, ["-b", servers, "-P", "-t", "greetings", "-K", ":"], input: "k1:one\nk2:two\nk1:three\n")
-        #expect(produced.status == 0)
+        #expect(produced.termination.succeeded)
         let consumed = try await ChildProcess.run(kcat, ["-b", servers, "-C", "-t", "greetings", "-o", "beginning", "-c", "3", "-e", "-q", "-f", "%k=%s\\n"])
-        #expect(consumed.status == 0)
+        #expect(consumed.termination.succeeded)
         #expect(consumed.lines.sorted() == ["k1=one", "k1=three", "k2=two"])
         #expect(consumed.lines.filter { $0.hasPrefix("k1=") } == ["k1=one", "k1=three"])
 
         let started = ContinuousClock.now
         mock.send(SIGINT)
-        #expect(try await mock.exitStatus(within: 10) == 0)
+        #expect(try await mock.termination(within: .seconds(10)).succeeded)
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test func produceAndConsumeRunOnKafkaFromTheEnvironment() async throws {
-        let mock = try ChildProcess(ChildProcess.switchyardExecutable, ["kafka-mock", "--brokers", "1", "--topic", "cli:3"])
-        let servers = try #require(try await mock.nextLine(within: 30))
+        let mock = try ChildProcess(try ChildProcess.switchyardExecutable(), ["kafka-mock", "--brokers", "1", "--topic", "cli:3"])
+        let servers = try #require(try await mock.nextLines(1, within: .seconds(30)).first)
         let environment = ["SWITCHYARD_BACKEND": "kafka", "SWITCHYARD_KAFKA_BOOTSTRAP_SERVERS": servers]
 
         let produced = TestIO(input: [Array("first\nsecond\nthird\n".utf8)], environment: environment)
@@ -56,7 +57,7 @@ private let kcat = "/usr/bin/kcat"
         #expect(fromKcat.lines == ["first", "second", "third"])
 
         mock.send(SIGTERM)
-        #expect(try await mock.exitStatus(within: 10) == 0)
+        #expect(try await mock.termination(within: .seconds(10)).succeeded)
     }
 
     @Test func aTopicWithoutAPartitionCountOrWithABadOneIsRefusedClearly() {
@@ -94,8 +95,8 @@ private let kcat = "/usr/bin/kcat"
         defer { try? FileManager.default.removeItem(atPath: baseline) }
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Benchmarks/rdkafka-baseline.c").standardized.path
         let flags = try await ChildProcess.run("/usr/bin/pkg-config", ["--cflags", "--libs", "rdkafka"])
-        let compiled = try await ChildProcess.run("/usr/bin/cc", ["-O2", "-o", baseline, source] + flags.lines.joined(separator: " ").split(separator: " ").map(String.init), within: 120)
-        try #require(compiled.status == 0)
+        let compiled = try await ChildProcess.run("/usr/bin/cc", ["-O2", "-o", baseline, source] + flags.lines.joined(separator: " ").split(separator: " ").map(String.init), within: .seconds(120))
+        try #require(compiled.termination.succeeded)
 
         let output = CapturedOutput()
         let command = try BenchCommand.parse([

@@ -14,10 +14,10 @@ struct GatewayMemoryTests {
     static let residentBoundMiB = 160
 
     @Test func stalledClientsNeitherGrowTheGatewayNorHoldBackAClientThatReads() async throws {
-        let cluster = try ChildProcess(try Self.switchyardPath(), ["kafka-mock", "--brokers", "1", "--topic", "flood:1"])
+        let cluster = try ChildProcess(try ChildProcess.switchyardExecutable(), ["kafka-mock", "--brokers", "1", "--topic", "flood:1"])
         let servers = try #require(try await cluster.nextLines(1, within: .seconds(60)).first)
         let gateway = try ChildProcess(
-            try Self.switchyardPath(),
+            try ChildProcess.switchyardExecutable(),
             ["gateway", "--listen", "127.0.0.1:0", "--topic", "flood", "--queue-capacity", "1024", "--backend", "kafka", "--set", "kafka.bootstrapServers=\(servers)"]
         )
         let listening = try #require(try await gateway.nextLines(1, within: .seconds(60)).first)
@@ -43,12 +43,12 @@ struct GatewayMemoryTests {
         }
         let kafka = ["--backend", "kafka", "--set", "kafka.bootstrapServers=\(servers)"]
         let flood = try await ChildProcess.run(
-            try Self.switchyardPath(),
+            try ChildProcess.switchyardExecutable(),
             ["produce", "--topic", "flood", "--key", "BTC-USD", "--count", "200000", "--size", "1024"] + kafka,
             within: .seconds(300)
         )
         let end = try await ChildProcess.run(
-            try Self.switchyardPath(),
+            try ChildProcess.switchyardExecutable(),
             ["produce", "--topic", "flood", "--key", "END"] + kafka,
             input: "end\n",
             within: .seconds(60)
@@ -87,15 +87,5 @@ struct GatewayMemoryTests {
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
-
-    /// The `switchyard` executable, built next to the test bundle.
-    private static func switchyardPath() throws -> String {
-        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [products, products.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("switchyard").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        throw PeerFailed(description: "switchyard was not found next to \(CommandLine.arguments[0]); swift test builds it")
     }
 }

@@ -96,6 +96,18 @@ public final class ChildProcess {
         self.termination = termination
     }
 
+    /// The `switchyard` executable that `swift build` put beside the test bundle.
+    ///
+    /// - Throws: `ChildProcessError` when it is not there.
+    public static func switchyardExecutable() throws -> String {
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [products, products.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("switchyard").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw ChildProcessError(description: "switchyard was not found next to \(CommandLine.arguments[0]); swift build builds it")
+    }
+
     /// Runs `executable` to its end and returns what it wrote and how it ended; fails, killing it,
     /// when it takes longer than `limit`.
     public static func run(
