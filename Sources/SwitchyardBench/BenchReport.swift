@@ -141,8 +141,10 @@ protocol BenchTableText {}
 extension BenchReport: BenchTableText {}
 
 extension BenchTableText {
+    /// `text` filled with spaces to `width`, on the right when `left`; a right-aligned cell keeps at
+    /// least one space before it, so a value wider than its column still stands apart.
     func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
-        let fill = String(repeating: " ", count: max(0, width - text.count))
+        let fill = String(repeating: " ", count: max(left ? 0 : 1, width - text.count))
         return left ? text + fill : fill + text
     }
 

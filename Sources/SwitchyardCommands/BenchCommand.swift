@@ -38,7 +38,7 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Messages per send; 1 sends them one at a time (default 1; 1000 on kafka).")
     public var batch: Int?
 
-    @Option(help: "Sends (or batches) awaiting the broker's acknowledgement at once (default 1 on inmemory, whose send never waits; 64 batches on kafka; 1000 on rabbitmq, its confirm window).")
+    @Option(help: "Sends (or batches) awaiting the broker's acknowledgement at once (default 1 on inmemory, whose send never waits; 64 batches on kafka; 1000 on rabbitmq, its confirm window; with --gateway, 16 on a broker).")
     public var inFlight: Int?
 
     @Option(help: "The consumer's prefetch: deliveries held unacknowledged at most (default 1000; 20000 on kafka).")
@@ -143,7 +143,8 @@ public struct BenchCommand: AsyncParsableCommand {
             let backend = session.client.backend
             if gateway {
                 let bench = GatewayBench(
-                    backend: backend, scenarios: try gatewayScenarios(), runs: runs, partitions: partitions ?? 1, logger: session.logger
+                    backend: backend, scenarios: try gatewayScenarios(), runs: runs, partitions: partitions ?? 1,
+                    sendsInFlight: inFlight ?? (backend.name == "inmemory" ? 1 : 16), logger: session.logger
                 )
                 let report = try await bench.run(progress: io.errors.progressLine)
                 io.output.write((json ? try report.json() : report.text()) + "\n")

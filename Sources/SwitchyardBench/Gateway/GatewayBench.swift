@@ -15,20 +15,23 @@ package struct GatewayBench: Sendable {
     package let runs: Int
     /// Partitions of each bench topic on the backend.
     package let partitions: Int
+    /// Batch sends to the backend awaiting its acknowledgement at once.
+    package let sendsInFlight: Int
     package let logger: Logger
 
-    package init(backend: any MessagingBackend, scenarios: [GatewayBenchScenario], runs: Int, partitions: Int, logger: Logger) {
+    package init(backend: any MessagingBackend, scenarios: [GatewayBenchScenario], runs: Int, partitions: Int, sendsInFlight: Int, logger: Logger) {
         self.backend = backend
         self.scenarios = scenarios
         self.runs = runs
         self.partitions = partitions
+        self.sendsInFlight = sendsInFlight
         self.logger = logger
     }
 
     /// Measures each scenario `runs` times on the gateway and on the baseline, alternately.
     package func run(progress: BenchProgress) async throws -> GatewayBenchReport {
         let runTag = String(MessageID.generate().suffix(12))
-        let gateway = GatewayBenchGateway(backend: backend, partitions: partitions, logger: logger)
+        let gateway = GatewayBenchGateway(backend: backend, partitions: partitions, sendsInFlight: sendsInFlight, logger: logger)
         let baseline = GatewayBenchBaseline()
         var results: [GatewayBenchReport.ScenarioResult] = []
         for (number, scenario) in scenarios.enumerated() {

@@ -1,3 +1,5 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import Logging
 import Switchyard
 import SwitchyardGateway
@@ -43,6 +45,9 @@ package struct GatewayBenchRow: Codable, Sendable {
 struct GatewayBenchGateway {
     let backend: any MessagingBackend
     let partitions: Int
+    /// Sends awaiting the backend's acknowledgement at once, so that on a broker the publisher is not
+    /// held to one round trip per step.
+    let sendsInFlight: Int
     let logger: Logger
 
     /// The subscriber queue the gateway gets: its default, or room for everything one subscriber is
@@ -67,17 +72,30 @@ struct GatewayBenchGateway {
         let serving = Task { try await server.run() }
         let producer = try await backend.makeProducer()
         do {
-            let subscribers = GatewayBenchSubscribers(scenario: scenario, topic: topic, address: try await server.listeningAddress, limit: limit)
+            let address = try await server.listeningAddress
+            try await Self.warmUp(topic: topic, address: address, producer: producer, limit: limit)
+            let subscribers = GatewayBenchSubscribers(scenario: scenario, topic: topic, address: address, limit: limit)
             let (outcome, published) = try await subscribers.run {
-                try await GatewayBenchPublishing.publish(scenario) { range in
-                    let now = WallClock.nowMicroseconds()
-                    var batch = Array(messages[range])
-                    for index in batch.indices { batch[index].publishedAt = now }
-                    if batch.count == 1 {
-                        try await producer.send(batch[0], to: topic)
-                    } else {
-                        try await producer.send(batch, to: topic)
+                try await withThrowingTaskGroup(of: Void.self) { sends in
+                    var inFlight = 0
+                    try await GatewayBenchPublishing.publish(scenario) { range in
+                        let now = WallClock.nowMicroseconds()
+                        var batch = Array(messages[range])
+                        for index in batch.indices { batch[index].publishedAt = now }
+                        // One at a time, the send is made here: a child task per send halved the
+                        // in-memory gateway's measured rate, by how it shares the two cores.
+                        guard sendsInFlight > 1 else {
+                            try await Self.send(batch, to: topic, with: producer)
+                            return
+                        }
+                        if inFlight == sendsInFlight {
+                            try await sends.next()
+                            inFlight -= 1
+                        }
+                        sends.addTask { try await Self.send(batch, to: topic, with: producer) }
+                        inFlight += 1
                     }
+                    try await sends.waitForAll()
                 }
             }
             let row = outcome.row(published: published, owed: scenario.owedDeliveries, peakResidentMiB: ProcessMemory.peakResidentMiB)
@@ -90,6 +108,50 @@ struct GatewayBenchGateway {
             server.beginShutdown()
             _ = try? await serving.value
             throw error
+        }
+    }
+}
+
+extension GatewayBenchGateway {
+    private static func send(_ batch: [Message], to topic: String, with producer: Producer) async throws {
+        if batch.count == 1 {
+            try await producer.send(batch[0], to: topic)
+        } else {
+            try await producer.send(batch, to: topic)
+        }
+    }
+
+    /// A key no bench subscriber asks for.
+    static let warmUpKey = Array("bench-warm-up".utf8)
+
+    /// Returns once a message sent to the backend has come out of the gateway, sending one every
+    /// 100 ms until then: a Kafka consumer is assigned its partitions seconds after it starts, and a
+    /// run that began before would measure that wait instead of the gateway.
+    static func warmUp(topic: String, address: GatewayAddress, producer: Producer, limit: Duration) async throws {
+        let request = Switchyard_V1_SubscribeRequest.with { request in
+            request.topic = topic
+            request.keys = [Data(warmUpKey)]
+            request.mode = .everyMessage
+        }
+        try await BenchDeadline.run(seconds: limit.inSeconds, phase: "warming up the gateway's consumer of \(topic)") {
+            try await withGRPCClient(
+                transport: .http2NIOPosix(target: .ipv4(address: address.host, port: address.port), transportSecurity: .plaintext)
+            ) { grpc in
+                try await Switchyard_V1_Gateway.Client(wrapping: grpc).subscribe(request: ClientRequest(message: request)) { response in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            while true {
+                                try await producer.send(Message(key: warmUpKey, payload: []), to: topic)
+                                try await Task.sleep(for: .milliseconds(100))
+                            }
+                        }
+                        for try await event in response.messages {
+                            if case .batch = event.event { break }
+                        }
+                        group.cancelAll()
+                    }
+                }
+            }
         }
     }
 }
