@@ -12,9 +12,10 @@ public struct GatewayCommand: AsyncParsableCommand {
         abstract: "Stream the backend's topics to gRPC clients (switchyard.v1.Gateway), and publish for them.",
         discussion: """
             The first line on standard output is 'listening on HOST:PORT', with the port actually bound \
-            (--listen with port 0 picks a free one). Bearer tokens come from --token-file and from \
-            SWITCHYARD_GATEWAY_TOKENS, both written TOKEN=TOPIC,TOPIC;TOKEN=TOPIC (a topic may be * or \
-            end in *); with none, the gateway is open to every client. Tokens are never printed or \
+            (--listen with port 0 picks a free one). Bearer tokens come from --token-file and from the \
+            gateway.tokens setting (SWITCHYARD_GATEWAY_TOKENS, --set or the --config file), both written \
+            TOKEN=TOPIC,TOPIC;TOKEN=TOPIC (a topic may be * or end in *); with none, the gateway is open \
+            to every client. Tokens are never printed or \
             logged. Ctrl-C or SIGTERM shuts it down gracefully: it stops accepting calls, ends every \
             stream with UNAVAILABLE so that clients reconnect, then closes its consumers.
             """
@@ -68,22 +69,22 @@ public struct GatewayCommand: AsyncParsableCommand {
 
     /// Runs the gateway on `io` until a graceful shutdown signal.
     public func run(io: CommandIO) async throws {
-        var tokens = try tokenFile.map { path throws(SwitchyardError) in try readTokenFile(path) } ?? ""
-        if let fromEnvironment = io.environment["SWITCHYARD_GATEWAY_TOKENS"] { tokens += "\n" + fromEnvironment }
+        let fromFile = try tokenFile.map { path throws(SwitchyardError) in try readTokenFile(path) } ?? ""
         var limits = GatewayLimits()
         limits.subscriberQueueCapacity = queueCapacity
         limits.replayWindowMessages = replayWindow
         limits.maxStreamsPerConnection = maxStreamsPerConnection
         limits.maxSubscriptionsPerSession = maxSubscriptionsPerSession
         limits.maxRequestBytes = maxRequestBytes
-        let configuration = GatewayConfiguration(
-            listen: try GatewayAddress(parsing: listen),
-            tls: tlsCert.map { GatewayTLS(certificateChainPath: $0, privateKeyPath: tlsKey ?? "", clientCAPath: tlsClientCa) },
-            accessTokens: try AccessTokens(parsing: tokens),
-            limits: limits,
-            topics: topics
-        )
+        let listenAddress = try GatewayAddress(parsing: listen)
         try await CommandSession.run(global, io: io) { session in
+            let configuration = GatewayConfiguration(
+                listen: listenAddress,
+                tls: tlsCert.map { GatewayTLS(certificateChainPath: $0, privateKeyPath: tlsKey ?? "", clientCAPath: tlsClientCa) },
+                accessTokens: try AccessTokens(parsing: fromFile + "\n" + (session.settings.gateway.tokens ?? "")),
+                limits: limits,
+                topics: topics
+            )
             for topic in topics { try await session.ensureTopicIfNeeded(topic) }
             let gateway = try GatewayServer(backend: session.client.backend, configuration: configuration, logger: session.logger)
             let group = ServiceGroup(

@@ -81,8 +81,20 @@ extension SettingKey {
         choice("dual.secondary", \.dual.secondary, summary: "The backend that receives a spooled, retried copy."),
         choice("dual.readFrom", \.dual.readFrom, summary: "The side that consumers read from."),
         text("dual.spool", \.dual.spool, summary: "The directory of the durable spool for unacknowledged copies."),
+        gatewayTokens,
         logLevel("log.level", \.log.level, summary: "The lowest level of log messages written to stderr."),
     ]
+
+    /// The gateway's bearer tokens: secret, so never shown, and unset unless configured.
+    static let gatewayTokens = SettingKey(
+        name: "gateway.tokens",
+        allowed: "TOKEN=TOPIC,TOPIC entries separated by ; or new lines",
+        secrecy: .whole,
+        summary: "Bearer tokens the gateway accepts, each with the topics it may use (a topic may be * or end in *).",
+        invalidValueCode: .invalidConfiguration,
+        read: { $0.gateway.tokens },
+        write: { settings, value in settings.gateway.tokens = value }
+    )
 
     /// The key named `name`: one of ``all`` or a `kafka.properties.` key; `nil` when it is unknown.
     public static func named(_ name: String) -> SettingKey? {

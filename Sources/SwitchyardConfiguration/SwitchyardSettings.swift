@@ -82,6 +82,15 @@ public struct SwitchyardSettings: Sendable, Hashable {
         public init() {}
     }
 
+    /// The gRPC gateway (`switchyard gateway`).
+    public struct Gateway: Sendable, Hashable {
+        /// Bearer tokens and their topics, `TOKEN=TOPIC,TOPIC` entries separated by `;` or new lines;
+        /// `nil` when none are configured. Holds credentials.
+        public var tokens: String?
+
+        public init() {}
+    }
+
     /// The CLI's own logging.
     public struct Log: Sendable, Hashable {
         /// The lowest level written to stderr.
@@ -100,6 +109,8 @@ public struct SwitchyardSettings: Sendable, Hashable {
     public var rabbitmq = RabbitMQ()
     /// The dual-write settings.
     public var dual = Dual()
+    /// The gateway settings.
+    public var gateway = Gateway()
     /// The logging settings.
     public var log = Log()
 

@@ -36,11 +36,12 @@ import Testing
         let test = TestIO(environment: [
             "SWITCHYARD_KAFKA_PROPERTIES_SASL_JAAS_CONFIG": "org.apache.kafka.common.security.plain.PlainLoginModule password=\"jaas-pw\";",
             "SWITCHYARD_LOG_LEVEL": "debug",
+            "SWITCHYARD_GATEWAY_TOKENS": "env-token-secret=prices",
             "HOME": "/root",
         ])
         try ConfigShowCommand.parse(["--set", "rabbitmq.url=amqp://ops:flag-pw@rabbit:5672/%2F", "--backend", "inmemory"]).run(io: test.io)
         let shown = test.output.text
-        #expect(!shown.contains("jaas-pw") && !shown.contains("flag-pw"))
+        #expect(!shown.contains("jaas-pw") && !shown.contains("flag-pw") && !shown.contains("env-token-secret"))
         let rows = shown.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         #expect(rows.first == ["KEY", "VALUE", "SOURCE"])
         #expect(rows.contains(["backend", "inmemory", "flag", "--backend"]))
@@ -48,6 +49,18 @@ import Testing
         #expect(rows.contains(["rabbitmq.url", "amqp://ops:<redacted>@rabbit:5672/%2F", "flag", "--set", "rabbitmq.url"]))
         #expect(rows.contains(["kafka.properties.sasl.jaas.config", "<redacted>", "env", "SWITCHYARD_KAFKA_PROPERTIES_SASL_JAAS_CONFIG"]))
         #expect(rows.contains(["inmemory.partitions", "4", "default"]))
+        #expect(rows.contains(["gateway.tokens", "<redacted>", "env", "SWITCHYARD_GATEWAY_TOKENS"]))
+    }
+
+    @Test func theGatewayTakesItsTokensFromTheSettingAndNamesABadEntryWithoutShowingIt() async throws {
+        do {
+            try await GatewayCommand.parse(["--listen", "127.0.0.1:0", "--set", "gateway.tokens=good-token=prices;leaked-token"]).run(io: TestIO().io)
+            Issue.record("Expected an error")
+        } catch let error as SwitchyardError {
+            #expect(error.code == .invalidConfiguration)
+            #expect(error.message.contains("gateway token entry 2 has no '='"), "\(error.message)")
+            #expect(!error.description.contains("leaked-token") && !error.description.contains("good-token"))
+        }
     }
 
     @Test func malformedSetAndBadOptionsAreRefusedAtParseTime() {
