@@ -240,6 +240,7 @@ let package = Package(
                 "SwitchyardBench",
                 "SwitchyardKafka",
                 "SwitchyardGateway",
+                "SwitchyardContract",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -363,6 +364,7 @@ let package = Package(
             name: "SwitchyardCommandsTests",
             dependencies: [
                 "SwitchyardCommands",
+                "SwitchyardContract",
                 "SwitchyardTestSupport",
                 "SwitchyardBench",
                 "SwitchyardConfiguration",

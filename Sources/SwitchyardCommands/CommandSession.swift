@@ -31,29 +31,19 @@ struct CommandSession {
         let logger = SinkLogHandler.logger(level: settings.log.level, sink: io.errors)
         logger.debug("Effective configuration", metadata: ["settings": "\(settings)"])
         var mockCluster: KafkaMockCluster?
-        let backend: any MessagingBackend
         let serversConfigured = resolved.entries.contains { $0.key == "kafka.bootstrapServers" && $0.source != .defaultValue }
         let usesKafka = settings.backend == .kafka || (settings.backend == .dual && [settings.dual.primary, settings.dual.secondary].contains(.kafka))
         if let mockKafkaBrokers, usesKafka, !serversConfigured {
             let cluster = try await KafkaMockCluster.start(brokers: mockKafkaBrokers, logger: logger)
             mockCluster = cluster
             logger.info("No kafka.bootstrapServers: running on an in-process mock cluster", metadata: ["bootstrapServers": "\(cluster.bootstrapServers)"])
-            let kafka = KafkaBackend(
-                configuration: KafkaConfiguration(
-                    bootstrapServers: cluster.bootstrapServers,
-                    properties: KafkaMockCluster.clientProperties.merging(settings.kafka.properties) { _, configured in configured }
-                ),
-                mockCluster: cluster,
-                logger: logger
-            )
-            do {
-                backend = try await BackendFactory.makeBackend(settings, kafka: kafka, logger: logger)
-            } catch {
-                await cluster.shutdown()
-                throw error
-            }
-        } else {
-            backend = try await BackendFactory.makeBackend(settings, logger: logger)
+        }
+        let backend: any MessagingBackend
+        do {
+            backend = try await makeBackend(settings, mockCluster: mockCluster, logger: logger)
+        } catch {
+            await mockCluster?.shutdown()
+            throw error
         }
         let session = CommandSession(
             settings: settings, logger: logger, client: SwitchyardClient(backend: backend, logger: logger), mockCluster: mockCluster
@@ -78,6 +68,29 @@ struct CommandSession {
         }
         await mockCluster?.shutdown()
         return result
+    }
+
+    /// Another backend with the same settings, on the same mock cluster if the session runs on one;
+    /// the caller shuts it down.
+    func makeBackend() async throws(SwitchyardError) -> any MessagingBackend {
+        try await Self.makeBackend(settings, mockCluster: mockCluster, logger: logger)
+    }
+
+    private static func makeBackend(
+        _ settings: SwitchyardSettings,
+        mockCluster: KafkaMockCluster?,
+        logger: Logger
+    ) async throws(SwitchyardError) -> any MessagingBackend {
+        guard let mockCluster else { return try await BackendFactory.makeBackend(settings, logger: logger) }
+        let kafka = KafkaBackend(
+            configuration: KafkaConfiguration(
+                bootstrapServers: mockCluster.bootstrapServers,
+                properties: KafkaMockCluster.clientProperties.merging(settings.kafka.properties) { _, configured in configured }
+            ),
+            mockCluster: mockCluster,
+            logger: logger
+        )
+        return try await BackendFactory.makeBackend(settings, kafka: kafka, logger: logger)
     }
 
     /// Creates `topic` when the backend does not create topics on demand, so `produce` and `consume` work

@@ -11,7 +11,7 @@ public struct SwitchyardCommand: AsyncParsableCommand {
             SWITCHYARD_* environment variables (kafka.bootstrapServers is SWITCHYARD_KAFKA_BOOTSTRAP_SERVERS), \
             the --config YAML or JSON file, then the defaults. `switchyard config show` lists every key.
             """,
-        subcommands: [ProduceCommand.self, ConsumeCommand.self, ConfigCommand.self, DemoCommand.self, BenchCommand.self, CompareCommand.self, KafkaMockCommand.self, MigrateCommand.self, GatewayCommand.self, SubscribeCommand.self]
+        subcommands: [ProduceCommand.self, ConsumeCommand.self, ConfigCommand.self, DemoCommand.self, BenchCommand.self, CompareCommand.self, KafkaMockCommand.self, MigrateCommand.self, GatewayCommand.self, SubscribeCommand.self, ContractCommand.self]
     )
 
     public init() {}

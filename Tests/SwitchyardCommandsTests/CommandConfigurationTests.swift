@@ -76,7 +76,7 @@ import Testing
         #expect(try SwitchyardCommand.parseAsRoot(["consume", "--topic", "t"]) is ConsumeCommand)
         #expect(try SwitchyardCommand.parseAsRoot(["config", "show"]) is ConfigShowCommand)
         let names = SwitchyardCommand.configuration.subcommands.map { $0.configuration.commandName }
-        #expect(names == ["produce", "consume", "config", "demo", "bench", "compare", "kafka-mock", "migrate", "gateway", "subscribe"])
+        #expect(names == ["produce", "consume", "config", "demo", "bench", "compare", "kafka-mock", "migrate", "gateway", "subscribe", "contract"])
         #expect(try SwitchyardCommand.parseAsRoot(["gateway", "--listen", "127.0.0.1:0"]) is GatewayCommand)
         #expect(try SwitchyardCommand.parseAsRoot(["subscribe", "--topic", "prices", "--key", "BTC-USD"]) is SubscribeCommand)
         #expect(throws: (any Error).self) { try GatewayCommand.parse(["--tls-cert", "cert.pem"]) }

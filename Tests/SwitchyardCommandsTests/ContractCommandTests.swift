@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Switchyard
+import SwitchyardContract
+import SwitchyardInMemory
+import SwitchyardTestSupport
+import Testing
+
+@testable import SwitchyardCommands
+
+/// `switchyard contract` on each backend: its lines, its exit status, and its JSON against what the
+/// library's suite reports for the same backend.
+@Suite struct ContractCommandTests {
+    private static func report(at path: String) throws -> ContractReport {
+        try JSONDecoder().decode(ContractReport.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    private static func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("contract-\(UUID().uuidString).json").path
+    }
+
+    @Test func onInMemoryEveryCaseAgreesWithTheLibrarysSuiteAndOnlyTheFaultCasesAreNotRun() async throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let test = TestIO()
+        try await ContractCommand.parse(["--backend", "inmemory", "--json", path]).run(io: test.io)
+
+        let report = try Self.report(at: path)
+        #expect(report.backend == "inmemory")
+        #expect(report.cases.map(\.name) == ContractCase.all.map(\.name))
+        let lines = test.output.text.split(separator: "\n").map(String.init)
+        #expect(lines.count == ContractCase.all.count + 1)
+        #expect(lines.last == "contract on inmemory: 25 passed, 0 not applicable, 2 not run, 0 failed")
+        #expect(report.cases.filter { $0.verdict == .notRun }.map(\.name) == [ContractCase.brokerDownAtStart.name, ContractCase.brokerRestartMidStream.name])
+
+        // Like the command, every client of a case shares one broker, as `switchyard` processes do.
+        let suite = ContractSuite(harness: ContractHarness(
+            namePrefix: "library", caseTimeLimit: .seconds(20), waitTimeLimit: .seconds(5), quietPeriod: .milliseconds(150),
+            makeBackend: { InMemoryBackend.shared(named: "contract-command-tests", configuration: .init()) }
+        ))
+        for entry in report.cases {
+            let contractCase = try #require(ContractCase.all.first { $0.name == entry.name })
+            let library = ContractReport.Entry(try await suite.run(contractCase))
+            #expect(entry.verdict == library.verdict, "\(entry.name): the command says \(entry.verdict), the library \(library.verdict)")
+        }
+    }
+
+    @Test func anUnknownCaseIsRefusedWithTheNamesThereAre() {
+        do {
+            _ = try ContractCommand.parse(["--case", "roundtrip"])
+            Issue.record("Expected an error")
+        } catch {
+            let message = ContractCommand.message(for: error)
+            #expect(message.contains("There is no contract case 'roundtrip'"), "\(message)")
+            #expect(message.contains("roundTrip, topicIsolation"), "\(message)")
+        }
+    }
+
+    @Test func onAKafkaClusterInAnotherProcessTheCasesRunAndPass() async throws {
+        let mock = try ChildProcess(try ChildProcess.switchyardExecutable(), ["kafka-mock", "--brokers", "1"])
+        let servers = try #require(try await mock.nextLines(1, within: .seconds(30)).first)
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try await ChildProcess.run(
+            try ChildProcess.switchyardExecutable(),
+            ["contract", "--backend", "kafka", "--set", "kafka.bootstrapServers=\(servers)",
+             "--case", "roundTrip", "--case", "orderPerKey", "--json", path],
+            within: .seconds(180)
+        )
+        mock.send(SIGTERM)
+        _ = try await mock.termination(within: .seconds(30))
+
+        #expect(run.termination.succeeded, "\(run.output)\n\(run.errors)")
+        let report = try Self.report(at: path)
+        #expect(report.cases.map(\.name) == ["roundTrip", "orderPerKey"])
+        #expect(report.cases.allSatisfy { $0.verdict == .passed }, "\(run.output)")
+        #expect(report.capabilities.contains("replay"))
+    }
+
+    @Test(arguments: ["classic", "quorum"])
+    func onRabbitMQReplayIsNotApplicableAndTheRestPasses(queueType: String) async throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let test = TestIO()
+        try await ContractCommand.parse([
+            "--backend", "rabbitmq", "--set", "rabbitmq.url=\(try await RabbitMQTestBroker.url())", "--set", "rabbitmq.queueType=\(queueType)",
+            "--case", "roundTrip", "--case", "replayFromEarliest", "--case", "deadLetterAfterMaxAttempts", "--json", path,
+        ]).run(io: test.io)
+
+        let verdicts = Dictionary(uniqueKeysWithValues: try Self.report(at: path).cases.map { ($0.name, $0.verdict) })
+        #expect(verdicts == ["roundTrip": .passed, "replayFromEarliest": .notApplicable, "deadLetterAfterMaxAttempts": .passed], "\(test.output.text)")
+        #expect(test.output.text.contains("n/a     10 replayFromEarliest"), "\(test.output.text)")
+    }
+}
