@@ -15,7 +15,10 @@ public struct ContractCommand: AsyncParsableCommand {
             only the test harness has), or FAIL with what was expected and what was seen. Topics and \
             groups get a prefix of their own, so nothing else on the broker is touched. Exit status: 0 \
             when every case that ran passed, 2 when any failed, 1 on any other error. Kafka without \
-            kafka.bootstrapServers runs on an in-process mock cluster.
+            kafka.bootstrapServers runs on an in-process mock cluster. With --compare A.yaml B.yaml, or a \
+            configuration whose backend is dual (primary as A, secondary as B), it runs on both and then \
+            names each capability and case where they differ, with what that means for an application \
+            moving from A to B; --json and --html then hold the comparison.
             """
     )
 
@@ -27,10 +30,26 @@ public struct ContractCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also write the report as JSON to this file.", valueName: "file"))
     public var json: String?
 
+    @Option(help: ArgumentHelp("With --compare (or backend: dual), also write the comparison as a self-contained HTML page.", valueName: "file"))
+    public var html: String?
+
+    @Option(
+        name: .customLong("compare"),
+        parsing: .upToNextOption,
+        help: ArgumentHelp("Run on the backends of two configuration files, A then B, and report how they differ for an application moving from A to B.", valueName: "A.yaml B.yaml")
+    )
+    public var compared: [String] = []
+
     public init() {}
 
     public func validate() throws {
         _ = try selectedCases()
+        if !compared.isEmpty, compared.count != 2 {
+            throw ValidationError("--compare takes two configuration files, A and B, not \(compared.count).")
+        }
+        if !compared.isEmpty, global.config != nil || global.backend != nil {
+            throw ValidationError("--compare takes its backends from its two files; leave out --config and --backend.")
+        }
     }
 
     /// The cases named by `--case`, in suite order; every case when none is named.
@@ -47,10 +66,52 @@ public struct ContractCommand: AsyncParsableCommand {
         try await run(io: .standard)
     }
 
-    /// Runs the selected cases on `io`. Throws `ExitCode(2)` when any case failed, after the summary.
+    /// Runs the selected cases on `io`, on one backend, or on two with `--compare` or `backend: dual`.
+    /// Throws `ExitCode(2)` when any case failed, after the summary.
     public func run(io: CommandIO) async throws {
+        let sides = try comparedSides(io: io)
+        guard let sides else {
+            let report = try await runSuite(global, label: nil, io: io)
+            try write(report.json(), to: json, flag: "--json")
+            if report.failed { throw ExitCode(2) }
+            return
+        }
+        let a = try await runSuite(sides.a.options, label: sides.a.label, io: io)
+        let b = try await runSuite(sides.b.options, label: sides.b.label, io: io)
+        let comparison = ContractComparison(a: a, b: b)
+        io.output.write(comparison.text)
+        try write(comparison.json(), to: json, flag: "--json")
+        try write(comparison.htmlPage(), to: html, flag: "--html")
+        if a.failed || b.failed { throw ExitCode(2) }
+    }
+
+    /// The two sides to compare: the files of `--compare`, or the primary and secondary of a dual
+    /// configuration; `nil` for a run on one backend.
+    private func comparedSides(io: CommandIO) throws -> (a: (options: GlobalOptions, label: String), b: (options: GlobalOptions, label: String))? {
+        if compared.count == 2 {
+            let sides = compared.map { path in
+                var options = global
+                options.config = path
+                return (options, URL(fileURLWithPath: path).lastPathComponent)
+            }
+            return (sides[0], sides[1])
+        }
+        let settings = try global.resolve(environment: io.environment).settings
+        guard settings.backend == .dual else { return nil }
+        let sides = [("primary", settings.dual.primary.rawValue), ("secondary", settings.dual.secondary.rawValue)].map { role, backend in
+            var options = global
+            options.backend = backend
+            return (options, "\(role) \(backend)")
+        }
+        return (sides[0], sides[1])
+    }
+
+    /// Runs the selected cases on the backend `options` configure, printing a line per case (after
+    /// `label`, when comparing) and the summary.
+    private func runSuite(_ options: GlobalOptions, label: String?, io: CommandIO) async throws -> ContractReport {
         let selected = try selectedCases()
-        let report = try await CommandSession.run(global, io: io, mockKafkaBrokers: 3) { session in
+        let prefix = label.map { "[\($0)] " } ?? ""
+        let report = try await CommandSession.run(options, io: io, mockKafkaBrokers: 3) { session in
             let onMemory = session.client.backend.name == "inmemory"
             let harness = ContractHarness(
                 namePrefix: "switchyard-contract-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))",
@@ -59,8 +120,14 @@ public struct ContractCommand: AsyncParsableCommand {
                 quietPeriod: onMemory ? .milliseconds(150) : .seconds(1),
                 makeBackend: { try await session.makeBackend() }
             )
+            // A producer connects where the backend connects eagerly, so wrong credentials or an
+            // unreachable broker end the run with that error instead of failing every case with it.
+            let probe = try await session.client.backend.makeProducer()
+            try await probe.close()
             let suite = ContractSuite(harness: harness)
-            var report = ContractReport(backend: session.client.backend.name, capabilities: session.client.backend.capabilities)
+            var report = ContractReport(
+                label: label ?? session.client.backend.name, backend: session.client.backend.name, capabilities: session.client.backend.capabilities
+            )
             for contractCase in selected {
                 let started = ContinuousClock.now
                 let entry: ContractReport.Entry
@@ -69,20 +136,22 @@ public struct ContractCommand: AsyncParsableCommand {
                 } catch let violation as ContractViolation {
                     entry = ContractReport.Entry(contractCase, violation: violation, duration: ContinuousClock.now - started)
                 }
-                io.output.write(entry.line + "\n")
+                io.output.write(prefix + entry.line + "\n")
                 report.cases.append(entry)
             }
             return report
         }
-        io.output.write(report.summary + "\n")
-        if let json {
-            do {
-                try Data(try report.json().utf8).write(to: URL(fileURLWithPath: json))
-            } catch {
-                throw SwitchyardError(.invalidConfiguration, "--json: cannot write '\(json)': \(error.localizedDescription)")
-            }
+        io.output.write(prefix + report.summary + "\n")
+        return report
+    }
+
+    private func write(_ text: @autoclosure () throws -> String, to path: String?, flag: String) throws {
+        guard let path else { return }
+        do {
+            try Data(try text().utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw SwitchyardError(.invalidConfiguration, "Could not write the \(flag) report to '\(path)': \(error.localizedDescription). Check that its directory exists and is writable.")
         }
-        if report.cases.contains(where: { $0.verdict == .failed }) { throw ExitCode(2) }
     }
 }
 
@@ -140,28 +209,28 @@ struct ContractReport: Codable, Sendable {
 
         /// The line printed as the case finishes.
         var line: String {
-            let label: String
-            switch verdict {
-            case .passed: label = "pass   "
-            case .notApplicable: label = "n/a    "
-            case .notRun: label = "not run"
-            case .failed: label = "FAIL   "
-            }
+            let label = verdict.label.padding(toLength: 7, withPad: " ", startingAt: 0)
             let case_ = "\(number < 10 ? "0" : "")\(number) \(name)"
             let time = seconds.formatted(.number.precision(.fractionLength(1)))
             return reason.isEmpty ? "\(label) \(case_) (\(time) s)" : "\(label) \(case_) (\(time) s): \(reason)"
         }
     }
 
+    /// What the run is called: the configuration file or side it came from, or the backend's name.
+    var label: String
     var backend: String
     /// The capability flags the backend declares, by name.
     var capabilities: [String]
     var cases: [Entry] = []
 
-    init(backend: String, capabilities: BackendCapabilities) {
+    init(label: String, backend: String, capabilities: BackendCapabilities) {
+        self.label = label
         self.backend = backend
         self.capabilities = BackendCapabilities.named.filter { capabilities.contains($0.0) }.map(\.1)
     }
+
+    /// Whether any case failed.
+    var failed: Bool { cases.contains { $0.verdict == .failed } }
 
     /// The last line: how many cases ended each way.
     var summary: String {

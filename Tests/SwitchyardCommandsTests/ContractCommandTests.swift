@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Switchyard
+import SwitchyardBackends
+import SwitchyardConfiguration
 import SwitchyardContract
+import SwitchyardKafka
 import SwitchyardInMemory
 import SwitchyardTestSupport
 import Testing
@@ -75,6 +79,48 @@ import Testing
         #expect(report.cases.map(\.name) == ["roundTrip", "orderPerKey"])
         #expect(report.cases.allSatisfy { $0.verdict == .passed }, "\(run.output)")
         #expect(report.capabilities.contains("replay"))
+    }
+
+    @Test func comparingRabbitMQClassicWithKafkaNamesExactlyTheCapabilitiesTheyDeclareDifferently() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("contract-compare-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let a = directory.appendingPathComponent("rabbitmq-classic.yaml").path
+        let b = directory.appendingPathComponent("kafka.yaml").path
+        let url = try await RabbitMQTestBroker.url()
+        try "backend: rabbitmq\nrabbitmq:\n  url: \(url)\n  queueType: classic\n".write(toFile: a, atomically: true, encoding: .utf8)
+        try "backend: kafka\n".write(toFile: b, atomically: true, encoding: .utf8)
+        let json = directory.appendingPathComponent("comparison.json").path
+        let html = directory.appendingPathComponent("comparison.html").path
+        let test = TestIO()
+        try await ContractCommand.parse([
+            "--compare", a, b, "--case", "roundTrip", "--case", "replayFromEarliest", "--json", json, "--html", html,
+        ]).run(io: test.io)
+
+        var classic = SwitchyardSettings()
+        classic.backend = .rabbitmq
+        classic.rabbitmq.url = url
+        classic.rabbitmq.queueType = .classic
+        // What each backend declares, asked of the library: a RabbitMQ backend on classic queues, and a
+        // Kafka backend on an in-process mock cluster, as `backend: kafka` without servers runs.
+        let rabbitmq = try await BackendFactory.makeBackend(classic, logger: Logger(label: "test"))
+        let declaredA = rabbitmq.capabilities
+        try await rabbitmq.shutdown()
+        let cluster = try await KafkaMockCluster.start(brokers: 1)
+        let declaredB = KafkaBackend(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), mockCluster: cluster, logger: Logger(label: "test")).capabilities
+        await cluster.shutdown()
+        let expected = BackendCapabilities.named.filter { declaredA.contains($0.0) != declaredB.contains($0.0) }.map(\.1)
+
+        let comparison = try JSONDecoder().decode(ContractComparison.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
+        #expect(comparison.capabilityDifferences.map(\.subject) == expected, "\(test.output.text)")
+        #expect(comparison.capabilityDifferences.contains { $0.subject == "replay" && $0.a == "no" && $0.b == "yes" })
+        #expect(comparison.caseDifferences.map(\.subject) == ["10 replayFromEarliest"], "\(test.output.text)")
+        #expect(comparison.caseDifferences.first?.a == "n/a" && comparison.caseDifferences.first?.b == "pass")
+        #expect(test.output.text.contains("Moving from A (rabbitmq-classic.yaml, rabbitmq) to B (kafka.yaml, kafka):"))
+        #expect(test.output.text.contains("  replay: A no, B yes. "), "\(test.output.text)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<td>replay</td>"))
+        #expect(!page.contains("guest:guest"), "the page never shows a credential")
     }
 
     @Test(arguments: ["classic", "quorum"])
