@@ -219,3 +219,11 @@ extension MessagingBackend {
         }
     }
 }
+
+/// A backend that can delete a topic and what consumer groups left of it on the broker, as
+/// `switchyard contract` does after it has run on someone's broker.
+public protocol TopicRemoving: MessagingBackend {
+    /// Removes `topic` and its dead-letter topic, with the storage of `groups` on both and the
+    /// messages in it. What is already gone is skipped.
+    func removeTopic(_ topic: String, groups: [String]) async throws(SwitchyardError)
+}

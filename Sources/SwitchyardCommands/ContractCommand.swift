@@ -13,7 +13,8 @@ public struct ContractCommand: AsyncParsableCommand {
             lacks a capability the case needs, and asking for it failed with a clear error, as the \
             contract requires), not run (the case needs a fault hook, such as restarting the broker, that \
             only the test harness has), or FAIL with what was expected and what was seen. Topics and \
-            groups get a prefix of their own, so nothing else on the broker is touched. Exit status: 0 \
+            groups get a prefix of their own, so nothing else on the broker is touched, and are removed \
+            afterwards where the backend can remove topics (RabbitMQ). Exit status: 0 \
             when every case that ran passed, 2 when any failed, 1 on any other error. Kafka without \
             kafka.bootstrapServers runs on an in-process mock cluster. With --compare A.yaml B.yaml, or a \
             configuration whose backend is dual (primary as A, secondary as B), it runs on both and then \
@@ -111,6 +112,7 @@ public struct ContractCommand: AsyncParsableCommand {
     private func runSuite(_ options: GlobalOptions, label: String?, io: CommandIO) async throws -> ContractReport {
         let selected = try selectedCases()
         let prefix = label.map { "[\($0)] " } ?? ""
+        let footprint = ContractFootprint()
         let report = try await CommandSession.run(options, io: io, mockKafkaBrokers: 3) { session in
             let onMemory = session.client.backend.name == "inmemory"
             let harness = ContractHarness(
@@ -118,7 +120,7 @@ public struct ContractCommand: AsyncParsableCommand {
                 caseTimeLimit: onMemory ? .seconds(20) : .seconds(120),
                 waitTimeLimit: onMemory ? .seconds(5) : .seconds(30),
                 quietPeriod: onMemory ? .milliseconds(150) : .seconds(1),
-                makeBackend: { try await session.makeBackend() }
+                makeBackend: { FootprintRecordingBackend(base: try await session.makeBackend(), footprint: footprint) }
             )
             // A producer connects where the backend connects eagerly, so wrong credentials or an
             // unreachable broker end the run with that error instead of failing every case with it.
@@ -139,6 +141,8 @@ public struct ContractCommand: AsyncParsableCommand {
                 io.output.write(prefix + entry.line + "\n")
                 report.cases.append(entry)
             }
+            report.cleanup = await footprint.remove(with: session.client.backend)
+            io.output.write(prefix + report.cleanup + "\n")
             return report
         }
         io.output.write(prefix + report.summary + "\n")
@@ -222,6 +226,8 @@ struct ContractReport: Codable, Sendable {
     /// The capability flags the backend declares, by name.
     var capabilities: [String]
     var cases: [Entry] = []
+    /// What the run removed from the broker afterwards, or why it did not.
+    var cleanup = ""
 
     init(label: String, backend: String, capabilities: BackendCapabilities) {
         self.label = label

@@ -170,6 +170,26 @@ public final class RabbitMQBackend: MessagingBackend {
         await owner.stop()
     }
 
+    /// Deletes the topic's exchange and stream, the queues of `groups` on it, and the same for its
+    /// dead-letter topic, with the messages they hold. Objects already gone are skipped.
+    public func removeTopic(_ topic: String, groups: [String]) async throws(SwitchyardError) {
+        try checkOpen()
+        let owner = try await ConnectionOwner.start(
+            endpoint: configuration.endpoint, settings: configuration.connection, logger: logger,
+            makeRole: { TopologyRole() }
+        )
+        let closed = SwitchyardError(.internalError, "The topology connection stopped while removing topic '\(topic)'. Retry.")
+        do {
+            try await owner.perform(closed: closed) { role, session throws(AMQPFailure) in
+                try role.remove(topic, groups: groups, on: session)
+            }
+        } catch {
+            await owner.stop()
+            throw error
+        }
+        await owner.stop()
+    }
+
     public func makeProducerDriver(options: ProducerOptions, logger: Logger) async throws(SwitchyardError) -> any ProducerDriver {
         try checkOpen()
         let window = configuration.confirmWindow
@@ -243,3 +263,5 @@ public final class RabbitMQBackend: MessagingBackend {
         }
     }
 }
+
+extension RabbitMQBackend: TopicRemoving {}

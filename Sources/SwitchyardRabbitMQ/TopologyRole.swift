@@ -31,5 +31,23 @@ final class TopologyRole: ConnectionRole {
         }
     }
 
+    /// Deletes what ``declare(_:queueType:on:)`` and consumers of `groups` created for `topic` and
+    /// for its dead-letter topic: the group queues (and the `kept` one), the stream, and the exchanges.
+    func remove(_ topic: String, groups: [String], on session: AMQPSession) throws(AMQPFailure) {
+        for name in [topic, TopicName.deadLetter(of: topic)] {
+            for group in groups + [Topology.keptDeadLettersGroup] {
+                let queue: String
+                do {
+                    queue = try Topology.queueName(topic: name, group: group)
+                } catch {
+                    continue
+                }
+                try session.deleteQueue(queue, on: Self.channel)
+            }
+            try session.deleteQueue(Topology.streamQueue(of: name), on: Self.channel)
+            try session.deleteExchange(name, on: Self.channel)
+        }
+    }
+
     func stop(_ session: AMQPSession?) {}
 }

@@ -33,7 +33,8 @@ import Testing
         #expect(report.backend == "inmemory")
         #expect(report.cases.map(\.name) == ContractCase.all.map(\.name))
         let lines = test.output.text.split(separator: "\n").map(String.init)
-        #expect(lines.count == ContractCase.all.count + 1)
+        #expect(lines.count == ContractCase.all.count + 2)
+        #expect(lines.dropLast().last == "cleanup: nothing to remove; this inmemory broker keeps nothing once the process ends")
         #expect(lines.last == "contract on inmemory: 25 passed, 0 not applicable, 2 not run, 0 failed")
         #expect(report.cases.filter { $0.verdict == .notRun }.map(\.name) == [ContractCase.brokerDownAtStart.name, ContractCase.brokerRestartMidStream.name])
 
@@ -124,17 +125,29 @@ import Testing
     }
 
     @Test(arguments: ["classic", "quorum"])
-    func onRabbitMQReplayIsNotApplicableAndTheRestPasses(queueType: String) async throws {
+    func onRabbitMQReplayIsNotApplicableTheRestPassesAndNothingIsLeftBehind(queueType: String) async throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let test = TestIO()
+        let url = try await RabbitMQTestBroker.url()
         try await ContractCommand.parse([
-            "--backend", "rabbitmq", "--set", "rabbitmq.url=\(try await RabbitMQTestBroker.url())", "--set", "rabbitmq.queueType=\(queueType)",
-            "--case", "roundTrip", "--case", "replayFromEarliest", "--case", "deadLetterAfterMaxAttempts", "--json", path,
+            "--backend", "rabbitmq", "--set", "rabbitmq.url=\(url)", "--set", "rabbitmq.queueType=\(queueType)",
+            "--case", "roundTrip", "--case", "replayFromEarliest", "--case", "deadLetterAfterMaxAttempts", "--case", "competingConsumers",
+            "--json", path,
         ]).run(io: test.io)
 
         let verdicts = Dictionary(uniqueKeysWithValues: try Self.report(at: path).cases.map { ($0.name, $0.verdict) })
-        #expect(verdicts == ["roundTrip": .passed, "replayFromEarliest": .notApplicable, "deadLetterAfterMaxAttempts": .passed], "\(test.output.text)")
+        #expect(
+            verdicts == ["roundTrip": .passed, "replayFromEarliest": .notApplicable, "deadLetterAfterMaxAttempts": .passed, "competingConsumers": .passed],
+            "\(test.output.text)"
+        )
         #expect(test.output.text.contains("n/a     10 replayFromEarliest"), "\(test.output.text)")
+        #expect(test.output.text.contains("cleanup: removed the run's "), "\(test.output.text)")
+
+        let vhost = try #require(URL(string: url)?.lastPathComponent)
+        let queues = try await RabbitMQTestBroker.rabbitmqctl(["list_queues", "-p", vhost, "name", "--quiet", "--no-table-headers"])
+        let exchanges = try await RabbitMQTestBroker.rabbitmqctl(["list_exchanges", "-p", vhost, "name", "--quiet", "--no-table-headers"])
+        #expect(!queues.contains("switchyard-contract-"), "queues left behind: \(queues)")
+        #expect(!exchanges.contains("switchyard-contract-"), "exchanges left behind: \(exchanges)")
     }
 }

@@ -170,6 +170,22 @@ final class AMQPSession {
         return declared ?? name
     }
 
+    /// Deletes an exchange; RabbitMQ answers a missing one as deleted.
+    func deleteExchange(_ name: String, on channel: UInt16) throws(AMQPFailure) {
+        name.withAMQPBytes { exchange in
+            _ = amqp_exchange_delete(state, channel, exchange, 0)
+        }
+        try checkReply("deleting exchange '\(name)'", channel: channel, reopenOnChannelError: true)
+    }
+
+    /// Deletes a queue and the messages in it; RabbitMQ answers a missing one as deleted.
+    func deleteQueue(_ name: String, on channel: UInt16) throws(AMQPFailure) {
+        name.withAMQPBytes { queue in
+            _ = amqp_queue_delete(state, channel, queue, 0, 0)
+        }
+        try checkReply("deleting queue '\(name)'", channel: channel, reopenOnChannelError: true)
+    }
+
     /// Binds `queue` to `exchange` with `bindingKey`.
     func bindQueue(_ queue: String, to exchange: String, bindingKey: String, on channel: UInt16) throws(AMQPFailure) {
         queue.withAMQPBytes { queueBytes in
