@@ -187,8 +187,8 @@ public struct CompareCommand: AsyncParsableCommand {
         let (report, ending) = collection.finish(at: WallClock.nowMicroseconds())
         io.errors.write("compare: stopped collecting because \(ending.rawValue)\n")
         io.output.write(report.textSummary())
-        if let json { try Self.write(try report.json(), to: json, flag: "--json") }
-        if let html { try Self.write(Array(try report.htmlPage().utf8), to: html, flag: "--html") }
+        if let json { try ReportFile.write(try report.json(), to: json, flag: "--json") }
+        if let html { try ReportFile.write(Array(try report.htmlPage().utf8), to: html, flag: "--html") }
         return report
     }
 
@@ -215,13 +215,5 @@ public struct CompareCommand: AsyncParsableCommand {
 
     private static func duration(_ seconds: Double) -> Duration {
         .microseconds(Int64((seconds * 1_000_000).rounded()))
-    }
-
-    private static func write(_ bytes: [UInt8], to path: String, flag: String) throws(SwitchyardError) {
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw SwitchyardError(.invalidConfiguration, "Could not write the \(flag) report to '\(path)': \(error.localizedDescription). Check that its directory exists and is writable.")
-        }
     }
 }

@@ -73,7 +73,7 @@ public struct ContractCommand: AsyncParsableCommand {
         let sides = try comparedSides(io: io)
         guard let sides else {
             let report = try await runSuite(global, label: nil, io: io)
-            try write(report.json(), to: json, flag: "--json")
+            if let json { try ReportFile.write(Array(try report.json().utf8), to: json, flag: "--json") }
             if report.failed { throw ExitCode(2) }
             return
         }
@@ -81,8 +81,8 @@ public struct ContractCommand: AsyncParsableCommand {
         let b = try await runSuite(sides.b.options, label: sides.b.label, io: io)
         let comparison = ContractComparison(a: a, b: b)
         io.output.write(comparison.text)
-        try write(comparison.json(), to: json, flag: "--json")
-        try write(comparison.htmlPage(), to: html, flag: "--html")
+        if let json { try ReportFile.write(Array(try comparison.json().utf8), to: json, flag: "--json") }
+        if let html { try ReportFile.write(Array(comparison.htmlPage().utf8), to: html, flag: "--html") }
         if a.failed || b.failed { throw ExitCode(2) }
     }
 
@@ -147,15 +147,6 @@ public struct ContractCommand: AsyncParsableCommand {
         }
         io.output.write(prefix + report.summary + "\n")
         return report
-    }
-
-    private func write(_ text: @autoclosure () throws -> String, to path: String?, flag: String) throws {
-        guard let path else { return }
-        do {
-            try Data(try text().utf8).write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw SwitchyardError(.invalidConfiguration, "Could not write the \(flag) report to '\(path)': \(error.localizedDescription). Check that its directory exists and is writable.")
-        }
     }
 }
 
