@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Switchyard
+import SwitchyardBench
 import SwitchyardContract
+import SwitchyardKafka
+import SwitchyardMigration
 
 /// `switchyard contract`: the public contract suite, run against the configured backend.
 public struct ContractCommand: AsyncParsableCommand {
@@ -41,10 +44,14 @@ public struct ContractCommand: AsyncParsableCommand {
     )
     public var compared: [String] = []
 
+    @Option(help: "Messages of the performance run after the cases (send, receive, and p99 at 10,000 msg/s); 0 skips it.")
+    public var performanceMessages: Int = 20_000
+
     public init() {}
 
     public func validate() throws {
         _ = try selectedCases()
+        if performanceMessages < 0 { throw ValidationError("--performance-messages must be 0 or more.") }
         if !compared.isEmpty, compared.count != 2 {
             throw ValidationError("--compare takes two configuration files, A and B, not \(compared.count).")
         }
@@ -141,12 +148,35 @@ public struct ContractCommand: AsyncParsableCommand {
                 io.output.write(prefix + entry.line + "\n")
                 report.cases.append(entry)
             }
+            if performanceMessages > 0 {
+                report.performance = try await measurePerformance(session, footprint: footprint, io: io)
+                io.output.write(prefix + (report.performance?.line ?? "") + "\n")
+            }
             report.cleanup = await footprint.remove(with: session.client.backend)
             io.output.write(prefix + report.cleanup + "\n")
             return report
         }
         io.output.write(prefix + report.summary + "\n")
         return report
+    }
+}
+
+extension ContractCommand {
+    /// One run of `switchyard bench`'s phases on the session's backend, with its defaults for that
+    /// backend and `--performance-messages` messages, in topics the footprint records for cleanup.
+    private func measurePerformance(_ session: CommandSession, footprint: ContractFootprint, io: CommandIO) async throws -> ContractReport.Performance {
+        let backend = session.client.backend
+        let onKafka = backend is KafkaBackend || (backend as? DualWriteBackend).map { $0.primary is KafkaBackend || $0.secondary is KafkaBackend } ?? false
+        let defaults = try BenchCommand.parse(["--messages", "\(performanceMessages)", "--runs", "1"])
+        let bench = Bench(
+            backend: FootprintRecordingBackend(base: backend, footprint: footprint),
+            settings: defaults.settings(onKafka: onKafka, backendName: backend.name),
+            runs: 1,
+            rdkafkaBaseline: nil,
+            logger: session.logger
+        )
+        let measured = try await bench.run(progress: io.errors.progressLine)
+        return ContractReport.Performance(measured.switchyard, messages: performanceMessages)
     }
 }
 
@@ -219,6 +249,32 @@ struct ContractReport: Codable, Sendable {
     var cases: [Entry] = []
     /// What the run removed from the broker afterwards, or why it did not.
     var cleanup = ""
+    /// The performance run's figures; `nil` when it was skipped.
+    var performance: Performance?
+
+    /// `switchyard bench`'s figures for the backend, from one run.
+    struct Performance: Codable, Sendable {
+        var messages: Int
+        /// Messages sent per second.
+        var sendPerSecond: Double
+        /// Messages received and acknowledged per second.
+        var receivePerSecond: Double
+        /// Publish-to-consume p99 at 10,000 msg/s, in milliseconds; `nil` when that phase did not run.
+        var p99Ms: Double?
+
+        init(_ row: BenchRow, messages: Int) {
+            self.messages = messages
+            sendPerSecond = row.produce
+            receivePerSecond = row.consume
+            p99Ms = row.rateP99Ms
+        }
+
+        var line: String {
+            let rate = { (value: Double) in Int(value.rounded()).formatted(.number.grouping(.automatic)) }
+            let p99 = p99Ms.map { "\($0.formatted(.number.precision(.fractionLength(1)))) ms" } ?? "not measured"
+            return "performance (\(messages) messages of 100 bytes): send \(rate(sendPerSecond)) msg/s, receive \(rate(receivePerSecond)) msg/s, p99 at 10,000 msg/s \(p99)"
+        }
+    }
 
     init(label: String, backend: String, capabilities: BackendCapabilities) {
         self.label = label

@@ -87,7 +87,16 @@ struct ContractComparison: Codable, Sendable {
         for difference in caseDifferences {
             lines.append("  case \(difference.subject): A \(difference.a), B \(difference.b). \(difference.meaning)")
         }
+        if let performance = performanceText { lines.append("  \(performance)") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Both performance runs side by side, when both ran.
+    var performanceText: String? {
+        guard let inA = a.performance, let inB = b.performance else { return nil }
+        let rate = { (value: Double) in Int(value.rounded()).formatted(.number.grouping(.automatic)) }
+        let p99 = { (value: Double?) in value.map { "\($0.formatted(.number.precision(.fractionLength(1)))) ms" } ?? "not measured" }
+        return "performance: send A \(rate(inA.sendPerSecond)), B \(rate(inB.sendPerSecond)) msg/s; receive A \(rate(inA.receivePerSecond)), B \(rate(inB.receivePerSecond)) msg/s; p99 at 10,000 msg/s A \(p99(inA.p99Ms)), B \(p99(inB.p99Ms))"
     }
 
     func json() throws -> String {
@@ -138,6 +147,8 @@ struct ContractComparison: Codable, Sendable {
             <table><tr><th>case</th><th>A</th><th>B</th><th>moving from A to B</th></tr>
             \(rows(caseDifferences))
             </table>
+            <h2>Performance</h2>
+            <p>\(escaped(performanceText ?? "not measured on both sides"))</p>
             <h2>Every case</h2>
             <table><tr><th>case</th><th>A</th><th>why</th><th>B</th><th>why</th></tr>
             \(cases)

@@ -27,13 +27,16 @@ import Testing
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let test = TestIO()
-        try await ContractCommand.parse(["--backend", "inmemory", "--json", path]).run(io: test.io)
+        try await ContractCommand.parse(["--backend", "inmemory", "--performance-messages", "2000", "--json", path]).run(io: test.io)
 
         let report = try Self.report(at: path)
         #expect(report.backend == "inmemory")
         #expect(report.cases.map(\.name) == ContractCase.all.map(\.name))
         let lines = test.output.text.split(separator: "\n").map(String.init)
-        #expect(lines.count == ContractCase.all.count + 2)
+        #expect(lines.count == ContractCase.all.count + 3)
+        let performance = try #require(report.performance)
+        #expect(performance.messages == 2000 && performance.sendPerSecond > 0 && performance.receivePerSecond > 0 && performance.p99Ms != nil)
+        #expect(lines.contains { $0.hasPrefix("performance (2000 messages of 100 bytes): send ") })
         #expect(lines.dropLast().last == "cleanup: nothing to remove; this inmemory broker keeps nothing once the process ends")
         #expect(lines.last == "contract on inmemory: 25 passed, 0 not applicable, 2 not run, 0 failed")
         #expect(report.cases.filter { $0.verdict == .notRun }.map(\.name) == [ContractCase.brokerDownAtStart.name, ContractCase.brokerRestartMidStream.name])
@@ -69,7 +72,7 @@ import Testing
         let run = try await ChildProcess.run(
             try ChildProcess.switchyardExecutable(),
             ["contract", "--backend", "kafka", "--set", "kafka.bootstrapServers=\(servers)",
-             "--case", "roundTrip", "--case", "orderPerKey", "--json", path],
+             "--case", "roundTrip", "--case", "orderPerKey", "--performance-messages", "0", "--json", path],
             within: .seconds(180)
         )
         mock.send(SIGTERM)
@@ -95,7 +98,7 @@ import Testing
         let html = directory.appendingPathComponent("comparison.html").path
         let test = TestIO()
         try await ContractCommand.parse([
-            "--compare", a, b, "--case", "roundTrip", "--case", "replayFromEarliest", "--json", json, "--html", html,
+            "--compare", a, b, "--case", "roundTrip", "--case", "replayFromEarliest", "--performance-messages", "0", "--json", json, "--html", html,
         ]).run(io: test.io)
 
         var classic = SwitchyardSettings()
@@ -133,7 +136,7 @@ import Testing
         try await ContractCommand.parse([
             "--backend", "rabbitmq", "--set", "rabbitmq.url=\(url)", "--set", "rabbitmq.queueType=\(queueType)",
             "--case", "roundTrip", "--case", "replayFromEarliest", "--case", "deadLetterAfterMaxAttempts", "--case", "competingConsumers",
-            "--json", path,
+            "--performance-messages", "1000", "--json", path,
         ]).run(io: test.io)
 
         let verdicts = Dictionary(uniqueKeysWithValues: try Self.report(at: path).cases.map { ($0.name, $0.verdict) })
