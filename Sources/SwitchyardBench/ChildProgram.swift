@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Runs another program to completion without blocking Swift's cooperative pool.
@@ -57,10 +56,12 @@ package enum ChildProgram {
         }
     }
 
-    /// Everything `pipe` delivers until its writer closes, read on a dispatch thread.
+    /// Everything `pipe` delivers until its writer closes, read on a thread of its own: on Linux,
+    /// Dispatch's global queues share their threads with Swift's cooperative pool, which a blocking
+    /// read would hold for the child's whole run.
     private static func readToEnd(_ pipe: Pipe) async -> Data {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
+            Thread { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }.start()
         }
     }
 }

@@ -68,9 +68,11 @@ public final class ChildProcess {
         try process.run()
         let (lines, line) = AsyncStream<String>.makeStream()
         let (errorText, error) = AsyncStream<String>.makeStream()
-        // Blocking reads and writes run off Swift's cooperative pool, and both outputs are drained at
-        // once, so a child that fills one pipe never stalls on it.
-        DispatchQueue.global().async {
+        // Blocking reads and writes run on threads of their own. Not on Swift's cooperative pool, and
+        // not on Dispatch's global queues either: on Linux those are the pool's threads too, and
+        // readers blocked there for a child's lifetime starved every test beside them. Both outputs
+        // are drained at once, so a child that fills one pipe never stalls on it.
+        Self.onThreadOfItsOwn {
             var pending = Data()
             while case let chunk = standardOutput.fileHandleForReading.availableData, !chunk.isEmpty {
                 pending.append(chunk)
@@ -82,11 +84,11 @@ public final class ChildProcess {
             if !pending.isEmpty { line.yield(String(decoding: pending, as: UTF8.self)) }
             line.finish()
         }
-        DispatchQueue.global().async {
+        Self.onThreadOfItsOwn {
             error.yield(String(decoding: standardError.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
             error.finish()
         }
-        DispatchQueue.global().async {
+        Self.onThreadOfItsOwn {
             standardInput.fileHandleForWriting.write(Data(input.utf8))
             try? standardInput.fileHandleForWriting.close()
         }
@@ -94,6 +96,11 @@ public final class ChildProcess {
         self.lines = lines
         self.errorText = errorText
         self.termination = termination
+    }
+
+    /// Runs `body` on a new thread that ends with it.
+    private static func onThreadOfItsOwn(_ body: @escaping @Sendable () -> Void) {
+        Thread(block: body).start()
     }
 
     /// The `switchyard` executable that `swift build` put beside the test bundle.
