@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 import Switchyard
 
 #if canImport(Glibc)
@@ -11,21 +11,20 @@ import Darwin
 
 /// The process's standard streams as an ``InputSource`` and ``OutputSink``s.
 enum StandardStreams {
-    /// Standard input. Each read blocks a dedicated queue, never the cooperative thread pool.
+    /// Standard input. Each read blocks a thread of its own, never one of the cooperative pool's (nor
+    /// a Dispatch queue's: on Linux those run on the pool's threads).
     ///
     /// A read whose task is cancelled throws `CancellationError` at once; the bytes the abandoned read
     /// later returns are dropped, so a cancelled reader should not read again.
     struct Input: InputSource {
-        private static let queue = DispatchQueue(label: "switchyard.stdin")
-
         func read() async throws -> [UInt8]? {
             let pending = PendingRead()
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
                     guard pending.arm(continuation) else { return }
-                    Self.queue.async {
+                    Thread {
                         pending.finish(with: Result { try readChunk(fileDescriptor: 0, size: 64 * 1024) })
-                    }
+                    }.start()
                 }
             } onCancel: {
                 pending.finish(with: .failure(CancellationError()))
