@@ -42,6 +42,20 @@ struct GatewayMemoryTests {
             return peak
         }
         let kafka = ["--backend", "kafka", "--set", "kafka.bootstrapServers=\(servers)"]
+        // The gateway's consumer is assigned the topic seconds after it starts (the mock's group join),
+        // and a gateway on a cluster it does not own starts at the log's end when it is assigned. So
+        // the flood waits until a warm-up message has come through to the reading client.
+        let switchyard = try ChildProcess.switchyardExecutable()
+        let warmer = Task {
+            while !Task.isCancelled {
+                _ = try? await ChildProcess.run(switchyard, ["produce", "--topic", "flood", "--key", "WARM"] + kafka, input: "w\n")
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        let warm = try await steady.nextLines(1, within: .seconds(60))
+        warmer.cancel()
+        await warmer.value
+        #expect(warm == ["warm"], "a warm-up message never reached the reading client")
         let flood = try await ChildProcess.run(
             try ChildProcess.switchyardExecutable(),
             ["produce", "--topic", "flood", "--key", "BTC-USD", "--count", "200000", "--size", "1024"] + kafka,

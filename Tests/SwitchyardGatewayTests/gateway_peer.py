@@ -312,19 +312,26 @@ def slow():
 
 
 def steady_reader():
-    """Subscribes to every message of `flood`, says `ready`, and reads to the END message, measuring each
-    message's latency from its `published_at` to its arrival here."""
+    """Subscribes to every message of `flood` and says `ready`; says `warm` at the first message keyed
+    WARM; then reads to the END message, measuring each other message's latency from its
+    `published_at` to its arrival here."""
     stub = rpc.GatewayStub(channel())
     call = stub.Subscribe(pb.SubscribeRequest(topic="flood", mode=pb.DELIVERY_MODE_EVERY_MESSAGE),
                           metadata=METADATA, timeout=300)
     events = iter(call)
     next(events)
     print("ready", flush=True)
+    warm = False
     latencies = []
     try:
         for response in events:
             now = time.time_ns() // 1000
             for m in response.batch.messages:
+                if m.key == b"WARM":
+                    if not warm:
+                        print("warm", flush=True)
+                    warm = True
+                    continue
                 latencies.append(now - m.published_at.ToMicroseconds())
                 if m.key == b"END":
                     call.cancel()
